@@ -1,0 +1,186 @@
+"""Read use cases for activities, tasks and the merged timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kundenwert.audit.models import AuditEvent
+from kundenwert.audit.selectors import audit_events_for_target
+from kundenwert.contacts.selectors import organization_get, person_get
+from kundenwert.core.errors import NotFound, ValidationError
+from kundenwert.core.listing import Filter, ListSpec, parse_bool, parse_int, parse_when, run_list, sorts
+from kundenwert.core.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    CursorError,
+    Page,
+    decode_cursor,
+    encode_cursor,
+)
+
+from .models import Activity
+
+
+def _types(value: str) -> Q:
+    allowed = set(Activity.Type.values)
+    wanted = [v for v in value.split(",") if v]
+    if not wanted or set(wanted) - allowed:
+        raise ValidationError({"type": [_("Unknown value. Allowed: %s") % ", ".join(sorted(allowed))]})
+    return Q(type__in=wanted)
+
+
+def _due(value: str) -> Q:
+    """overdue / today / upcoming, in the server's time zone."""
+    now = timezone.localtime()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + dt.timedelta(days=1)
+    options = {
+        "overdue": Q(due_at__lt=now, is_done=False),
+        "today": Q(due_at__gte=start, due_at__lt=end),
+        "upcoming": Q(due_at__gte=end),
+    }
+    if value not in options:
+        raise ValidationError({"due": [_("Choose overdue, today or upcoming.")]})
+    return options[value]
+
+
+ACTIVITY_LIST = ListSpec(
+    filters={
+        "type": Filter(_types, "call, meeting, note, task, email (comma-separated)"),
+        "owner": Filter(lambda v: Q(owner_id=parse_int(v, "owner")), "owner's user id"),
+        "assignee": Filter(lambda v: Q(assignee_id=parse_int(v, "assignee")), "assignee's id"),
+        "team": Filter(lambda v: Q(team_id=parse_int(v, "team")), "team id"),
+        "done": Filter(lambda v: Q(is_done=parse_bool(v, "done")), "true/false"),
+        "due": Filter(_due, "overdue, today or upcoming"),
+        "organization": Filter(
+            lambda v: Q(organizations__id=parse_int(v, "organization")), "organisation id"
+        ),
+        "person": Filter(lambda v: Q(people__id=parse_int(v, "person")), "person id"),
+        "updated_since": Filter(
+            lambda v: Q(updated_at__gte=parse_when(v, "updated_since")), "ISO date-time"
+        ),
+        "archived": Filter(
+            lambda v: Q(archived_at__isnull=not parse_bool(v, "archived")), "true/false"
+        ),
+    },
+    sorts=sorts(("occurred", ["occurred_at"]), ("due", ["due_at"]), ("updated", ["updated_at"])),
+    default_sort="-occurred",
+)
+
+
+def activities_visible_to(viewer) -> QuerySet[Activity]:
+    return Activity.objects.visible_to(viewer)
+
+
+def activity_list(*, viewer, params: dict[str, str]) -> Page:
+    """Return one page of the activities `viewer` may see."""
+    qs = activities_visible_to(viewer)
+    if "archived" not in params:
+        qs = qs.filter(archived_at__isnull=True)
+    if params.get("sort", "").lstrip("-") == "due":
+        qs = qs.filter(due_at__isnull=False)
+    return run_list(qs, ACTIVITY_LIST, params=params)
+
+
+def tasks_for(*, viewer, params: dict[str, str]) -> Page:
+    """Return the viewer's own open tasks ("my tasks"), by due date; `due` narrows them."""
+    qs = activities_visible_to(viewer).open_tasks().filter(assignee_id=viewer.pk)
+    spec = ListSpec(
+        filters={"due": ACTIVITY_LIST.filters["due"]},
+        sorts=sorts(("due", ["occurred_at"])),
+        default_sort="due",
+        searchable=False,
+    )
+    return run_list(qs, spec, params=params)
+
+
+def activity_get(*, viewer, activity_id: int) -> Activity:
+    activity = (
+        activities_visible_to(viewer)
+        .select_related("owner", "assignee", "team")
+        .prefetch_related("organizations", "people")
+        .filter(pk=activity_id)
+        .first()
+    )
+    if activity is None:
+        raise NotFound(_("Activity not found."))
+    return activity
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a customer's timeline: an activity or an audit event."""
+
+    kind: str  # "activity" | "audit"
+    at: dt.datetime
+    id: int
+    activity: Activity | None = None
+    event: AuditEvent | None = None
+
+
+def _timeline(viewer, activities: QuerySet, events: QuerySet, *, params: dict[str, str]) -> tuple[list, str | None]:
+    """Merge two streams newest first with one keyset cursor (time, kind, id)."""
+    unknown = set(params) - {"cursor", "limit"}
+    if unknown:
+        raise ValidationError({k: [_("Unknown parameter. Allowed: cursor, limit")] for k in unknown})
+    limit = parse_int(params["limit"], "limit") if "limit" in params else DEFAULT_LIMIT
+    cursor = params.get("cursor")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationError({"limit": [_("Between 1 and %d.") % MAX_LIMIT]})
+    activities = activities.filter(archived_at__isnull=True)
+    if cursor:
+        try:
+            at, kind, last_id = decode_cursor(cursor, "timeline", 3)
+            at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+            if kind not in {"activity", "audit"} or not isinstance(last_id, int):
+                raise CursorError("bad cursor")
+        except (CursorError, ValueError, TypeError):
+            raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
+        # Entries sort by (time, kind, id) descending; continue strictly after the cursor.
+        def after(time_field: str, own_kind: str) -> Q:
+            same_instant = Q(**{time_field: at})
+            if own_kind == kind:
+                same_instant &= Q(id__lt=last_id)
+            elif own_kind > kind:  # this kind sorts before the cursor's at the same instant
+                same_instant = Q(pk__in=[])
+            return Q(**{f"{time_field}__lte": at}) & (Q(**{f"{time_field}__lt": at}) | same_instant)
+
+        activities = activities.filter(after("occurred_at", "activity"))
+        events = events.filter(after("at", "audit"))
+    acts = list(
+        activities.select_related("owner", "assignee").order_by("-occurred_at", "-id")[: limit + 1]
+    )
+    evs = list(events.order_by("-at", "-id")[: limit + 1])
+    entries = [TimelineEntry("activity", a.occurred_at, a.pk, activity=a) for a in acts]
+    entries += [TimelineEntry("audit", e.at, e.pk, event=e) for e in evs]
+    entries.sort(key=lambda e: (e.at, e.kind, e.id), reverse=True)
+    next_cursor = None
+    if len(entries) > limit:
+        entries = entries[:limit]
+        last = entries[-1]
+        next_cursor = encode_cursor("timeline", [last.at.isoformat(), last.kind, last.id])
+    return entries, next_cursor
+
+
+def timeline_for_organization(
+    *, viewer, organization_id: int, params: dict[str, str]
+) -> tuple[list[TimelineEntry], str | None]:
+    """Return the organisation's activities and audit events, newest first."""
+    org = organization_get(viewer=viewer, organization_id=organization_id)
+    acts = activities_visible_to(viewer).filter(organizations=org)
+    events = audit_events_for_target(target_type="organization", target_id=org.pk)
+    return _timeline(viewer, acts, events, params=params)
+
+
+def timeline_for_person(
+    *, viewer, person_id: int, params: dict[str, str]
+) -> tuple[list[TimelineEntry], str | None]:
+    person = person_get(viewer=viewer, person_id=person_id)
+    acts = activities_visible_to(viewer).filter(people=person)
+    events = audit_events_for_target(target_type="person", target_id=person.pk)
+    return _timeline(viewer, acts, events, params=params)

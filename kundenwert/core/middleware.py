@@ -1,0 +1,15 @@
+"""Tell the audit trail which door a request came through (web or api) and from where."""
+
+from __future__ import annotations
+
+from kundenwert.core.context import acting_through
+
+
+class RequestSourceMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        source = "api" if request.path_info.startswith("/api/") else "web"
+        with acting_through(source, ip=request.META.get("REMOTE_ADDR") or None):
+            return self.get_response(request)

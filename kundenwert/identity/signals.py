@@ -1,0 +1,12 @@
+"""Events identity publishes; higher apps (the audit trail) subscribe in their AppConfig.
+
+Receivers run synchronously, inside the sending service's transaction, so an audit row is
+written or rolled back together with the change it describes.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: actor, token
+token_issued = Signal()
+# kwargs: actor, token
+token_revoked = Signal()

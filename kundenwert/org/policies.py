@@ -1,0 +1,132 @@
+"""Who may do what: the one place that turns roles and teams into record-level rules.
+
+Every selector narrows its queryset with `scope_q(viewer, entity, "read")` and every service
+checks `can(viewer, entity, action, record)`, so the API, the web UI and the CLI cannot differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from .models import ACTIONS, ENTITIES, Level, Role, Team
+
+_CACHE_ATTR = "_kundenwert_permissions"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """The effective permissions of one user, computed once per request."""
+
+    user_id: int | None
+    is_admin: bool = False
+    levels: dict[tuple[str, str], int] = field(default_factory=dict)
+    team_ids: frozenset[int] = frozenset()
+    teammate_ids: frozenset[int] = frozenset()
+
+    def level(self, entity: str, action: str) -> int:
+        return self.levels.get((entity, action), Level.NONE)
+
+
+_NOBODY = Permissions(user_id=None)
+
+
+def permissions_for(user) -> Permissions:
+    """Return (and cache on the user object) the user's effective permissions."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return _NOBODY
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    roles = list(Role.objects.filter(users=user))
+    levels: dict[tuple[str, str], int] = {}
+    for entity in ENTITIES:
+        for action in ACTIONS:
+            levels[(entity, action)] = max((r.level(entity, action) for r in roles), default=0)
+    team_ids = frozenset(Team.objects.filter(members=user).values_list("id", flat=True))
+    teammates = frozenset(
+        Team.members.through.objects.filter(team_id__in=team_ids).values_list("user_id", flat=True)
+    )
+    perms = Permissions(
+        user_id=user.pk,
+        is_admin=any(r.is_admin for r in roles) or user.is_superuser,
+        levels=levels,
+        team_ids=team_ids,
+        teammate_ids=teammates | {user.pk},
+    )
+    if perms.is_admin:
+        perms = Permissions(
+            user_id=user.pk,
+            is_admin=True,
+            levels={(e, a): Level.ALL for e in ENTITIES for a in ACTIONS},
+            team_ids=team_ids,
+            teammate_ids=perms.teammate_ids,
+        )
+    setattr(user, _CACHE_ATTR, perms)
+    return perms
+
+
+def forget_permissions(user) -> None:
+    """Drop the cached permissions after roles or teams changed."""
+    if user is not None and hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def scope_q(
+    user,
+    entity: str,
+    action: str,
+    *,
+    own_fields: tuple[str, ...] = ("owner_id",),
+    team_field: str | None = "team_id",
+) -> Q | None:
+    """Return the filter a user's `action` on `entity` is limited to; None means everything.
+
+    "own": the user owns the record (or another field in `own_fields` names them);
+    "team": the owner is a member of one of the user's teams, or the record is assigned to one
+    of them.
+    """
+    perms = permissions_for(user)
+    level = perms.level(entity, action)
+    if level >= Level.ALL:
+        return None
+    if level == Level.NONE or perms.user_id is None:
+        return Q(pk__in=[])
+    q = Q()
+    for name in own_fields:
+        q |= Q(**{name: perms.user_id})
+    if level == Level.TEAM:
+        q |= Q(**{f"{own_fields[0]}__in": sorted(perms.teammate_ids)})
+        if team_field and perms.team_ids:
+            q |= Q(**{f"{team_field}__in": sorted(perms.team_ids)})
+    return q
+
+
+def can(
+    user,
+    entity: str,
+    action: str,
+    *,
+    owner_id: int | None,
+    team_id: int | None = None,
+    extra_own_ids: tuple[int | None, ...] = (),
+) -> bool:
+    """Tell whether `user` may do `action` to a record with this owner and team."""
+    perms = permissions_for(user)
+    level = perms.level(entity, action)
+    if perms.user_id is None or level == Level.NONE:
+        return False
+    if level >= Level.ALL:
+        return True
+    if owner_id == perms.user_id or perms.user_id in extra_own_ids:
+        return True
+    if level == Level.TEAM:
+        return owner_id in perms.teammate_ids or (
+            team_id is not None and team_id in perms.team_ids
+        )
+    return False
+
+
+def is_admin(user) -> bool:
+    return permissions_for(user).is_admin
