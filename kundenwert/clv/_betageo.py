@@ -200,8 +200,9 @@ def _alive_expectation(
 ) -> np.ndarray:
     """Return E[purchases in (T, T+t] | alive at T, x] (up to the P(alive) factor)."""
     r, alpha, a, b = params
+    t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t, x, T)))
     c = a + b + k + x - 1
-    A = np.broadcast_to(a + b + k - 1 - r, c.shape).astype(float)
+    A = np.full(c.shape, a + b + k - 1 - r)
     z = t / (alpha + T + t)
     L = np.log1p(-z)
     am1 = a - 1.0

@@ -131,7 +131,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;"
         ),
     }
-    DATABASES["default"]["TEST"] = {"NAME": env("KUNDENWERT_TEST_SQLITE", "") or None}
+    # A file, not :memory:, so a live test server's threads share the test database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("KUNDENWERT_TEST_SQLITE", str(DATA_DIR / "test-kundenwert.sqlite3"))
+    }
 
 # --- auth ---------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -156,6 +159,10 @@ USE_TZ = True
 # --- static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+try:  # whitenoise warns about a missing root even when it serves from the finders
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:  # pragma: no cover - read-only data dir: collectstatic will say so
+    pass
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed packages, no collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
