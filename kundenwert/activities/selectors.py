@@ -13,7 +13,15 @@ from kundenwert.audit.models import AuditEvent
 from kundenwert.audit.selectors import audit_events_for_target
 from kundenwert.contacts.selectors import organization_get, person_get
 from kundenwert.core.errors import NotFound, ValidationError
-from kundenwert.core.listing import Filter, ListSpec, parse_bool, parse_int, parse_when, run_list, sorts
+from kundenwert.core.listing import (
+    Filter,
+    ListSpec,
+    parse_bool,
+    parse_int,
+    parse_when,
+    run_list,
+    sorts,
+)
 from kundenwert.core.pagination import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -30,7 +38,9 @@ def _types(value: str) -> Q:
     allowed = set(Activity.Type.values)
     wanted = [v for v in value.split(",") if v]
     if not wanted or set(wanted) - allowed:
-        raise ValidationError({"type": [_("Unknown value. Allowed: %s") % ", ".join(sorted(allowed))]})
+        raise ValidationError(
+            {"type": [_("Unknown value. Allowed: %s") % ", ".join(sorted(allowed))]}
+        )
     return Q(type__in=wanted)
 
 
@@ -123,11 +133,15 @@ class TimelineEntry:
     event: AuditEvent | None = None
 
 
-def _timeline(viewer, activities: QuerySet, events: QuerySet, *, params: dict[str, str]) -> tuple[list, str | None]:
+def _timeline(
+    viewer, activities: QuerySet, events: QuerySet, *, params: dict[str, str]
+) -> tuple[list, str | None]:
     """Merge two streams newest first with one keyset cursor (time, kind, id)."""
     unknown = set(params) - {"cursor", "limit"}
     if unknown:
-        raise ValidationError({k: [_("Unknown parameter. Allowed: cursor, limit")] for k in unknown})
+        raise ValidationError(
+            {k: [_("Unknown parameter. Allowed: cursor, limit")] for k in unknown}
+        )
     limit = parse_int(params["limit"], "limit") if "limit" in params else DEFAULT_LIMIT
     cursor = params.get("cursor")
     if not 1 <= limit <= MAX_LIMIT:
@@ -141,6 +155,7 @@ def _timeline(viewer, activities: QuerySet, events: QuerySet, *, params: dict[st
                 raise CursorError("bad cursor")
         except (CursorError, ValueError, TypeError):
             raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
+
         # Entries sort by (time, kind, id) descending; continue strictly after the cursor.
         def after(time_field: str, own_kind: str) -> Q:
             same_instant = Q(**{time_field: at})

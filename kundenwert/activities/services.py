@@ -28,9 +28,11 @@ LINK_FIELDS = ("organization_ids", "person_ids")
 
 def render_body(body: str, body_format: str) -> str:
     """Turn the body into safe HTML: Markdown is rendered, both are sanitised (no scripts)."""
-    html = markdown_lib.markdown(body or "", extensions=["extra", "sane_lists"]) if (
-        body_format == Activity.BodyFormat.MARKDOWN
-    ) else (body or "")
+    html = (
+        markdown_lib.markdown(body or "", extensions=["extra", "sane_lists"])
+        if (body_format == Activity.BodyFormat.MARKDOWN)
+        else (body or "")
+    )
     return nh3.clean(html, link_rel="noopener noreferrer nofollow")
 
 
@@ -108,7 +110,11 @@ def _links(actor, data: dict) -> tuple[list[Organization] | None, list[Person] |
 def _finish(activity: Activity) -> None:
     if activity.type not in Activity.Type.values:
         raise ValidationError({"type": [_("Choose call, meeting, note, task or email.")]})
-    if activity.type == Activity.Type.TASK and activity.due_at is None and activity.starts_at is None:
+    if (
+        activity.type == Activity.Type.TASK
+        and activity.due_at is None
+        and activity.starts_at is None
+    ):
         raise ValidationError({"due_at": [_("A task needs a due date.")]})
     activity.body_html = render_body(activity.body, activity.body_format)
     if activity.is_done and activity.done_at is None:
@@ -116,14 +122,23 @@ def _finish(activity: Activity) -> None:
     if not activity.is_done:
         activity.done_at = None
     activity.occurred_at = (
-        activity.due_at if activity.type == Activity.Type.TASK and activity.due_at else None
-    ) or activity.starts_at or activity.occurred_at or timezone.now()
+        (activity.due_at if activity.type == Activity.Type.TASK and activity.due_at else None)
+        or activity.starts_at
+        or activity.occurred_at
+        or timezone.now()
+    )
     activity.search_text = search_text(activity.subject, activity.outcome)
 
 
 def _require(actor, action: str, activity: Activity) -> None:
-    if not can(actor, "activity", action, owner_id=activity.owner_id, team_id=activity.team_id,
-               extra_own_ids=(activity.assignee_id,)):
+    if not can(
+        actor,
+        "activity",
+        action,
+        owner_id=activity.owner_id,
+        team_id=activity.team_id,
+        extra_own_ids=(activity.assignee_id,),
+    ):
         raise PermissionDenied(
             _("You may not %(action)s this activity.") % {"action": action},
             action=f"activity.{action}",
@@ -135,7 +150,9 @@ def _require(actor, action: str, activity: Activity) -> None:
 def _snapshot(activity: Activity) -> dict:
     return {
         **snapshot(activity, FIELDS),
-        "organization_ids": sorted(o.pk for o in activity.organizations.all()) if activity.pk else [],
+        "organization_ids": sorted(o.pk for o in activity.organizations.all())
+        if activity.pk
+        else [],
         "person_ids": sorted(p.pk for p in activity.people.all()) if activity.pk else [],
     }
 
@@ -168,8 +185,12 @@ def activity_create(*, actor, data: dict) -> Activity:
         activity.organizations.set(orgs)
     if people:
         activity.people.set(people)
-    audit_record(actor=actor, verb=AuditEvent.Verb.CREATE, target=activity,
-                 changes=diff({}, _snapshot(activity)))
+    audit_record(
+        actor=actor,
+        verb=AuditEvent.Verb.CREATE,
+        target=activity,
+        changes=diff({}, _snapshot(activity)),
+    )
     return activity
 
 
@@ -181,7 +202,9 @@ def _lock(actor, activity_id: int) -> Activity:
 
 
 @service
-def activity_update(*, actor, activity_id: int, data: dict, expected_version: int | None = None) -> Activity:
+def activity_update(
+    *, actor, activity_id: int, data: dict, expected_version: int | None = None
+) -> Activity:
     """Change an activity; completing a task is `{"is_done": true}`."""
     fields, links = _split(data)
     activity = _lock(actor, activity_id)
@@ -242,10 +265,17 @@ def activity_delete(*, actor, activity_id: int) -> None:
     """Delete an activity for good (administrators only)."""
     activity = _lock(actor, activity_id)
     if not is_admin(actor):
-        raise PermissionDenied(action="activity.delete permanently", target_type="activity",
-                               target_id=str(activity.pk))
+        raise PermissionDenied(
+            action="activity.delete permanently", target_type="activity", target_id=str(activity.pk)
+        )
     before = _snapshot(activity)
     target_id, target_repr = activity.pk, str(activity)
     activity.delete()
-    audit_record(actor=actor, verb=AuditEvent.Verb.DELETE, target_type="activity",
-                 target_id=target_id, target_repr=target_repr, changes=diff(before, {}))
+    audit_record(
+        actor=actor,
+        verb=AuditEvent.Verb.DELETE,
+        target_type="activity",
+        target_id=target_id,
+        target_repr=target_repr,
+        changes=diff(before, {}),
+    )

@@ -43,5 +43,7 @@ def writer(request):
     """Return the acting user of a write request; read-only tokens are refused (403)."""
     token = getattr(request, "api_token", None)
     if token is not None and token.is_read_only:
-        raise PermissionDenied(_("This API token is read-only."), action="write with read-only token")
+        raise PermissionDenied(
+            _("This API token is read-only."), action="write with read-only token"
+        )
     return request.auth

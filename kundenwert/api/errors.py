@@ -15,7 +15,9 @@ from kundenwert.core.errors import DomainError, PermissionDenied
 
 
 def problem(status: int, code: str, detail: str, errors: dict | None = None) -> JsonResponse:
-    return JsonResponse({"code": code, "detail": str(detail), "errors": errors or {}}, status=status)
+    return JsonResponse(
+        {"code": code, "detail": str(detail), "errors": errors or {}}, status=status
+    )
 
 
 def _field_errors(exc: DjangoValidationError) -> dict[str, list[str]]:
@@ -49,9 +51,13 @@ def install(api) -> None:
     @api.exception_handler(PermissionDenied)
     def _denied(request, exc):
         if exc.action == "write with read-only token":
-            audit_record(actor=request.auth, verb=AuditEvent.Verb.PERMISSION_DENIED,
-                         target_type="api", target_id="", changes={"action": exc.action,
-                                                                   "path": request.path[:200]})
+            audit_record(
+                actor=request.auth,
+                verb=AuditEvent.Verb.PERMISSION_DENIED,
+                target_type="api",
+                target_id="",
+                changes={"action": exc.action, "path": request.path[:200]},
+            )
         return problem(403, "permission_denied", getattr(exc, "detail", "") or _("Forbidden."))
 
     @api.exception_handler(DomainError)

@@ -53,16 +53,30 @@ def person_dict(person) -> dict:
 def affiliation_dict(aff) -> dict:
     return _fields(
         aff,
-        ("id", "person_id", "organization_id", "role", "is_primary", "created_at", "updated_at",
-         "version"),
+        (
+            "id",
+            "person_id",
+            "organization_id",
+            "role",
+            "is_primary",
+            "created_at",
+            "updated_at",
+            "version",
+        ),
     )
 
 
-def activity_dict(activity, org_ids: list[int] | None = None, person_ids: list[int] | None = None) -> dict:
+def activity_dict(
+    activity, org_ids: list[int] | None = None, person_ids: list[int] | None = None
+) -> dict:
     return {
         **_fields(activity, ACTIVITY_COLUMNS),
-        "organization_ids": org_ids if org_ids is not None else sorted(o.pk for o in activity.organizations.all()),
-        "person_ids": person_ids if person_ids is not None else sorted(p.pk for p in activity.people.all()),
+        "organization_ids": org_ids
+        if org_ids is not None
+        else sorted(o.pk for o in activity.organizations.all()),
+        "person_ids": person_ids
+        if person_ids is not None
+        else sorted(p.pk for p in activity.people.all()),
     }
 
 
@@ -113,4 +127,8 @@ def user_dict(user) -> dict:
 
 
 def team_dict(team) -> dict:
-    return {"id": team.pk, "name": team.name, "member_ids": sorted(u.pk for u in team.members.all())}
+    return {
+        "id": team.pk,
+        "name": team.name,
+        "member_ids": sorted(u.pk for u in team.members.all()),
+    }

@@ -65,7 +65,9 @@ class AffiliationQuery(ListQuery):
 
 class ActivityQuery(ListQuery):
     q: str | None = Field(None, description="Search subjects and outcomes (≥ 2 chars)")
-    sort: str | None = Field(None, description="occurred, -occurred (default), due, -due, updated, -updated")
+    sort: str | None = Field(
+        None, description="occurred, -occurred (default), due, -due, updated, -updated"
+    )
     type: str | None = Field(None, description="call, meeting, note, task, email; comma-separated")
     owner: int | None = Field(None, ge=1, le=MAX_ID)
     assignee: int | None = Field(None, ge=1, le=MAX_ID)
@@ -126,20 +128,28 @@ def list_organizations(request, filters: Query[OrganizationQuery]):
     return page_response(page, p.organization_rows(page.rows))
 
 
-@organizations.post("", response=responses({201: s.OrganizationOut}), summary="Create an organisation")
+@organizations.post(
+    "", response=responses({201: s.OrganizationOut}), summary="Create an organisation"
+)
 def create_organization(request, payload: s.OrganizationIn):
-    org = contact_services.organization_create(actor=writer(request), data=payload.dict(exclude_unset=True))
+    org = contact_services.organization_create(
+        actor=writer(request), data=payload.dict(exclude_unset=True)
+    )
     return _created(p.organization_dict(org), org.etag)
 
 
 @organizations.get("/{organization_id}", response=responses({200: s.OrganizationOut}))
 def get_organization(request, organization_id: int = _id("organisation id")):
-    org = contact_selectors.organization_get(viewer=reader(request), organization_id=organization_id)
+    org = contact_selectors.organization_get(
+        viewer=reader(request), organization_id=organization_id
+    )
     return json(p.organization_dict(org), etag=org.etag)
 
 
 @organizations.patch("/{organization_id}", response=responses({200: s.OrganizationOut}))
-def update_organization(request, payload: s.OrganizationPatch, organization_id: int = _id("organisation id")):
+def update_organization(
+    request, payload: s.OrganizationPatch, organization_id: int = _id("organisation id")
+):
     actor = writer(request)
     contact_selectors.organization_get(viewer=actor, organization_id=organization_id)
     org = contact_services.organization_update(
@@ -152,21 +162,31 @@ def update_organization(request, payload: s.OrganizationPatch, organization_id: 
     return json(p.organization_dict(org), etag=org.etag)
 
 
-@organizations.delete("/{organization_id}", response=responses({200: s.OrganizationOut}),
-                      summary="Archive an organisation")
+@organizations.delete(
+    "/{organization_id}",
+    response=responses({200: s.OrganizationOut}),
+    summary="Archive an organisation",
+)
 def archive_organization(request, organization_id: int = _id("organisation id")):
-    org = contact_services.organization_archive(actor=writer(request), organization_id=organization_id)
+    org = contact_services.organization_archive(
+        actor=writer(request), organization_id=organization_id
+    )
     return json(p.organization_dict(org), etag=org.etag)
 
 
 @organizations.post("/{organization_id}/restore", response=responses({200: s.OrganizationOut}))
 def restore_organization(request, organization_id: int = _id("organisation id")):
-    org = contact_services.organization_restore(actor=writer(request), organization_id=organization_id)
+    org = contact_services.organization_restore(
+        actor=writer(request), organization_id=organization_id
+    )
     return json(p.organization_dict(org), etag=org.etag)
 
 
-@organizations.post("/{organization_id}/purge", response=responses({204: None}),
-                    summary="Delete an organisation for good (administrators)")
+@organizations.post(
+    "/{organization_id}/purge",
+    response=responses({204: None}),
+    summary="Delete an organisation for good (administrators)",
+)
 def purge_organization(request, organization_id: int = _id("organisation id")):
     contact_services.organization_delete(actor=writer(request), organization_id=organization_id)
     return HttpResponse(status=204)
@@ -180,12 +200,16 @@ def _timeline_response(entries, next_cursor):
         if e.kind == "activity":
             items.append({"kind": "activity", "at": e.at, "activity": by_id[e.id], "event": None})
         else:
-            items.append({"kind": "audit", "at": e.at, "activity": None, "event": p.audit_dict(e.event)})
+            items.append(
+                {"kind": "audit", "at": e.at, "activity": None, "event": p.audit_dict(e.event)}
+            )
     return json({"items": items, "next_cursor": next_cursor})
 
 
 @organizations.get("/{organization_id}/timeline", response=responses({200: s.Timeline}))
-def organization_timeline(request, filters: Query[TimelineQuery], organization_id: int = _id("organisation id")):
+def organization_timeline(
+    request, filters: Query[TimelineQuery], organization_id: int = _id("organisation id")
+):
     entries, cursor = activity_selectors.timeline_for_organization(
         viewer=reader(request), organization_id=organization_id, params=query_params(request)
     )
@@ -207,7 +231,9 @@ def list_people(request, filters: Query[PersonQuery]):
 
 @people.post("", response=responses({201: s.PersonOut}), summary="Create a person")
 def create_person(request, payload: s.PersonIn):
-    person = contact_services.person_create(actor=writer(request), data=payload.dict(exclude_unset=True))
+    person = contact_services.person_create(
+        actor=writer(request), data=payload.dict(exclude_unset=True)
+    )
     return _created(p.person_dict(person), person.etag)
 
 
@@ -243,8 +269,11 @@ def restore_person(request, person_id: int = _id("person id")):
     return json(p.person_dict(person), etag=person.etag)
 
 
-@people.post("/{person_id}/purge", response=responses({204: None}),
-             summary="Delete a person for good (administrators)")
+@people.post(
+    "/{person_id}/purge",
+    response=responses({204: None}),
+    summary="Delete a person for good (administrators)",
+)
 def purge_person(request, person_id: int = _id("person id")):
     contact_services.person_delete(actor=writer(request), person_id=person_id)
     return HttpResponse(status=204)
@@ -282,7 +311,9 @@ def get_affiliation(request, affiliation_id: int = _id("affiliation id")):
 
 
 @affiliations.patch("/{affiliation_id}", response=responses({200: s.AffiliationOut}))
-def update_affiliation(request, payload: s.AffiliationPatch, affiliation_id: int = _id("affiliation id")):
+def update_affiliation(
+    request, payload: s.AffiliationPatch, affiliation_id: int = _id("affiliation id")
+):
     actor = writer(request)
     contact_selectors.affiliation_get(viewer=actor, affiliation_id=affiliation_id)
     aff = contact_services.affiliation_update(
@@ -319,7 +350,9 @@ def my_tasks(request, filters: Query[TaskQuery]):
 
 @activities.post("", response=responses({201: s.ActivityOut}))
 def create_activity(request, payload: s.ActivityIn):
-    activity = activity_services.activity_create(actor=writer(request), data=payload.dict(exclude_unset=True))
+    activity = activity_services.activity_create(
+        actor=writer(request), data=payload.dict(exclude_unset=True)
+    )
     return _created(p.activity_dict(activity), activity.etag)
 
 
@@ -343,7 +376,9 @@ def update_activity(request, payload: s.ActivityPatch, activity_id: int = _id("a
     return json(p.activity_dict(activity), etag=activity.etag)
 
 
-@activities.delete("/{activity_id}", response=responses({200: s.ActivityOut}), summary="Archive an activity")
+@activities.delete(
+    "/{activity_id}", response=responses({200: s.ActivityOut}), summary="Archive an activity"
+)
 def archive_activity(request, activity_id: int = _id("activity id")):
     activity = activity_services.activity_archive(actor=writer(request), activity_id=activity_id)
     return json(p.activity_dict(activity), etag=activity.etag)
@@ -398,6 +433,7 @@ def get_user(request, user_id: int = _id("user id")):
 
 audit = Router(tags=["audit"])
 
+
 @audit.get("", response=responses({200: s.AuditList}), summary="Audit events (administrators)")
 def list_audit(request, filters: Query[AuditQuery]):
     page = audit_list(viewer=reader(request), params=query_params(request))
@@ -409,11 +445,18 @@ def list_audit(request, filters: Query[AuditQuery]):
 search = Router(tags=["search"])
 
 
-@search.get("", response=responses({200: s.SearchResult}), summary="Search organisations and people")
+@search.get(
+    "", response=responses({200: s.SearchResult}), summary="Search organisations and people"
+)
 def search_all(request, filters: Query[SearchQuery]):
     params = query_params(request)
     result = contact_selectors.contacts_search(viewer=reader(request), params=params)
-    return json({
-        "organizations": [{"type": "organization", "id": o.pk, "label": str(o)} for o in result["organizations"]],
-        "people": [{"type": "person", "id": x.pk, "label": str(x)} for x in result["people"]],
-    })
+    return json(
+        {
+            "organizations": [
+                {"type": "organization", "id": o.pk, "label": str(o)}
+                for o in result["organizations"]
+            ],
+            "people": [{"type": "person", "id": x.pk, "label": str(x)} for x in result["people"]],
+        }
+    )

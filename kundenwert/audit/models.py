@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ARG002
+    def update(self, **kwargs):
         raise TypeError("Audit events are append-only.")
 
     def delete(self):

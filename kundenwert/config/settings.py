@@ -7,6 +7,7 @@ DATABASE_URL must be given; HTTPS-only cookies, HSTS and SSL redirect are on.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -159,10 +160,9 @@ USE_TZ = True
 # --- static files -------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-try:  # whitenoise warns about a missing root even when it serves from the finders
+# whitenoise warns about a missing root even when it serves from the finders.
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:  # pragma: no cover - read-only data dir: collectstatic will say so
-    pass
 WHITENOISE_USE_FINDERS = True  # serve straight from the installed packages, no collectstatic
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

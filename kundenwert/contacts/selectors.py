@@ -6,7 +6,15 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from kundenwert.core.errors import NotFound, ValidationError
-from kundenwert.core.listing import Filter, ListSpec, parse_bool, parse_int, parse_when, run_list, sorts
+from kundenwert.core.listing import (
+    Filter,
+    ListSpec,
+    parse_bool,
+    parse_int,
+    parse_when,
+    run_list,
+    sorts,
+)
 from kundenwert.core.pagination import Page
 from kundenwert.core.search import MIN_TERM_LENGTH, normalize_term, search_q
 
@@ -66,7 +74,9 @@ PERSON_LIST = ListSpec(
         ),
     },
     sorts=sorts(
-        ("name", ["last_name", "first_name"]), ("created", ["created_at"]), ("updated", ["updated_at"])
+        ("name", ["last_name", "first_name"]),
+        ("created", ["created_at"]),
+        ("updated", ["updated_at"]),
     ),
     default_sort="name",
 )
@@ -95,7 +105,9 @@ def people_visible_to(viewer) -> QuerySet[Person]:
     return Person.objects.visible_to(viewer)
 
 
-def organization_list(*, viewer, params: dict[str, str], values: tuple[str, ...] | None = None) -> Page:
+def organization_list(
+    *, viewer, params: dict[str, str], values: tuple[str, ...] | None = None
+) -> Page:
     """Return one page of the organisations `viewer` may see, filtered by allow-listed params."""
     qs = _active_unless_asked(organizations_visible_to(viewer), params)
     return run_list(qs, ORGANIZATION_LIST, params=params, values=values)
@@ -161,7 +173,9 @@ def tags_by_id(model, ids: list[int]) -> dict[int, list[str]]:
     fk = f"{model._meta.model_name}_id"
     result: dict[int, list[str]] = {i: [] for i in ids}
     for row_id, name in (
-        through.objects.filter(**{f"{fk}__in": ids}).values_list(fk, "tag__name").order_by("tag__name")
+        through.objects.filter(**{f"{fk}__in": ids})
+        .values_list(fk, "tag__name")
+        .order_by("tag__name")
     ):
         result[row_id].append(name)
     return result

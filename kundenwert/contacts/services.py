@@ -61,8 +61,10 @@ def _languages(value: str) -> str:
 
 
 def _owner(value) -> Any:
-    User = get_user_model()
-    user = User.objects.filter(pk=value, is_active=True).first() if value is not None else None
+    user_model = get_user_model()
+    user = (
+        user_model.objects.filter(pk=value, is_active=True).first() if value is not None else None
+    )
     if user is None:
         raise ValidationError({"owner_id": [_("No active user with this id.")]})
     return user
@@ -166,7 +168,9 @@ def _check_parent(actor, org: Organization) -> None:
         if current in seen:
             raise ValidationError({"parent_id": [_("An organisation cannot be its own parent.")]})
         seen.add(current)
-        current = Organization.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        current = (
+            Organization.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        )
 
 
 def _organization_normalizers(org: Organization) -> dict:
@@ -301,11 +305,6 @@ def _person_finish(person: Person) -> None:
     )
 
 
-def _check_choice(person: Person) -> None:
-    if person.salutation not in dict(Person.Salutation.choices):
-        raise ValidationError({"salutation": [_("Choose one of: mr, ms, mx or empty.")]})
-
-
 @service
 def person_create(*, actor, data: dict) -> Person:
     """Create a person (with or without an organisation)."""
@@ -401,8 +400,12 @@ def affiliation_create(
     _require(actor, "person", "edit", person)
     if Affiliation.objects.filter(person=person, organization=org).exists():
         raise ConflictError(_("This person is already linked to this organisation."))
-    aff = Affiliation(person=person, organization=org, role=str(role or "").strip()[:100],
-                      is_primary=bool(is_primary))
+    aff = Affiliation(
+        person=person,
+        organization=org,
+        role=str(role or "").strip()[:100],
+        is_primary=bool(is_primary),
+    )
     if aff.is_primary:
         _demote_other_primaries(aff)
     aff.save()
@@ -410,8 +413,12 @@ def affiliation_create(
         actor=actor,
         verb=AuditEvent.Verb.UPDATE,
         **_affiliation_target(aff),
-        changes={"affiliations": [None, {"organization": org.pk, "role": aff.role,
-                                         "is_primary": aff.is_primary}]},
+        changes={
+            "affiliations": [
+                None,
+                {"organization": org.pk, "role": aff.role, "is_primary": aff.is_primary},
+            ]
+        },
     )
     return aff
 
@@ -424,7 +431,10 @@ def _lock_affiliation(actor, affiliation_id: int) -> Affiliation:
         .filter(pk=affiliation_id)
         .first()
     )
-    if aff is None or not Organization.objects.visible_to(actor).filter(pk=aff.organization_id).exists():
+    if (
+        aff is None
+        or not Organization.objects.visible_to(actor).filter(pk=aff.organization_id).exists()
+    ):
         raise NotFound(_("Affiliation not found."))
     return aff
 

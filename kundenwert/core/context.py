@@ -14,7 +14,7 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("kundenwert_context", default=RequestContext())
+_current: ContextVar[RequestContext] = ContextVar("kundenwert_context", default=RequestContext())  # noqa: B039 - frozen
 
 
 def current() -> RequestContext:

@@ -93,8 +93,10 @@ def run_list(
     unknown = sorted(set(params) - spec.parameters)
     if unknown:
         raise ValidationError(
-            {name: [_("Unknown parameter. Allowed: %s") % ", ".join(sorted(spec.parameters))]
-             for name in unknown}
+            {
+                name: [_("Unknown parameter. Allowed: %s") % ", ".join(sorted(spec.parameters))]
+                for name in unknown
+            }
         )
     errors: dict[str, list[str]] = {}
     limit = DEFAULT_LIMIT
@@ -113,7 +115,9 @@ def run_list(
             try:
                 queryset = queryset.filter(flt.build(params[name]))
             except ValidationError as exc:
-                errors.update(exc.message_dict if hasattr(exc, "error_dict") else {name: exc.messages})
+                errors.update(
+                    exc.message_dict if hasattr(exc, "error_dict") else {name: exc.messages}
+                )
     if spec.searchable and params.get("q") is not None:
         term = normalize_term(params["q"])
         if len(term) < MIN_TERM_LENGTH:

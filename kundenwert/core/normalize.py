@@ -98,7 +98,9 @@ def normalize_address(value: dict | None, field: str) -> dict:
         return {}
     unknown = set(value) - set(ADDRESS_FIELDS) - {"label"}
     if unknown:
-        raise ValidationError({field: [_("Unknown address fields: %s") % ", ".join(sorted(unknown))]})
+        raise ValidationError(
+            {field: [_("Unknown address fields: %s") % ", ".join(sorted(unknown))]}
+        )
     result = {key: str(value.get(key) or "").strip()[:200] for key in ADDRESS_FIELDS}
     if value.get("label"):
         result["label"] = str(value["label"]).strip()[:50]

@@ -49,7 +49,9 @@ def _decode_value(value):
 
 
 def encode_cursor(sort: str, values: list) -> str:
-    payload = json.dumps({"s": sort, "v": [_encode_value(v) for v in values]}, separators=(",", ":"))
+    payload = json.dumps(
+        {"s": sort, "v": [_encode_value(v) for v in values]}, separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 

@@ -33,7 +33,9 @@ def run_validators(instance: models.Model, data: dict, normalizers: dict) -> Non
             continue
         setattr(instance, name, value)
     try:
-        instance.full_clean(exclude=[n for n in ("owner", "team", "parent", "tags") if n not in data])
+        instance.full_clean(
+            exclude=[n for n in ("owner", "team", "parent", "tags") if n not in data]
+        )
     except ValidationError as exc:
         for key, messages in exc.message_dict.items():
             errors.setdefault(key, []).extend(m for m in messages if m not in errors.get(key, []))

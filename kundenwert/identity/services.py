@@ -43,9 +43,7 @@ def token_create(
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     plaintext = f"{TOKEN_PREFIX}_{prefix}_{secret}"
-    expires_at = (
-        timezone.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
-    )
+    expires_at = timezone.now() + dt.timedelta(days=expires_in_days) if expires_in_days else None
     with transaction.atomic():
         token = ApiToken.objects.create(
             user=user,

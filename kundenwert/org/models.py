@@ -73,25 +73,25 @@ def _grant(read: int, edit: int, delete: int | None = None) -> dict:
     return {"read": read, "edit": edit, "delete": edit if delete is None else delete}
 
 
-A, T, O, N = Level.ALL, Level.TEAM, Level.OWN, Level.NONE
+ALL, TEAM, OWN, NONE = Level.ALL, Level.TEAM, Level.OWN, Level.NONE
 
 # The roles every installation starts with (see docs/adr/0002-permissions.md).
 SHIPPED_ROLES: dict[str, dict] = {
     "administrator": {
         "name": "Administrator",
         "is_admin": True,
-        "permissions": {e: _grant(A, A) for e in ENTITIES},
+        "permissions": {e: _grant(ALL, ALL) for e in ENTITIES},
     },
-    "manager": {"name": "Manager", "permissions": {e: _grant(A, T) for e in ENTITIES}},
-    "sales": {"name": "Sales", "permissions": {e: _grant(T, O) for e in ENTITIES}},
-    "service": {"name": "Service", "permissions": {e: _grant(A, O) for e in ENTITIES}},
+    "manager": {"name": "Manager", "permissions": {e: _grant(ALL, TEAM) for e in ENTITIES}},
+    "sales": {"name": "Sales", "permissions": {e: _grant(TEAM, OWN) for e in ENTITIES}},
+    "service": {"name": "Service", "permissions": {e: _grant(ALL, OWN) for e in ENTITIES}},
     "marketing": {
         "name": "Marketing",
         "permissions": {
-            "organization": _grant(A, O),
-            "person": _grant(A, O),
-            "activity": _grant(A, N),
+            "organization": _grant(ALL, OWN),
+            "person": _grant(ALL, OWN),
+            "activity": _grant(ALL, NONE),
         },
     },
-    "read-only": {"name": "Read-only", "permissions": {e: _grant(A, N) for e in ENTITIES}},
+    "read-only": {"name": "Read-only", "permissions": {e: _grant(ALL, NONE) for e in ENTITIES}},
 }

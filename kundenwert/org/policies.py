@@ -122,9 +122,7 @@ def can(
     if owner_id == perms.user_id or perms.user_id in extra_own_ids:
         return True
     if level == Level.TEAM:
-        return owner_id in perms.teammate_ids or (
-            team_id is not None and team_id in perms.team_ids
-        )
+        return owner_id in perms.teammate_ids or (team_id is not None and team_id in perms.team_ids)
     return False
 
 

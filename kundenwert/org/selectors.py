@@ -22,7 +22,9 @@ USER_LIST = ListSpec(
     default_sort="username",
     searchable=False,
 )
-TEAM_LIST = ListSpec(filters={}, sorts=sorts(("name", ["name"])), default_sort="name", searchable=False)
+TEAM_LIST = ListSpec(
+    filters={}, sorts=sorts(("name", ["name"])), default_sort="name", searchable=False
+)
 
 
 def _require_signed_in(viewer) -> None:

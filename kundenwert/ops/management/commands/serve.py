@@ -34,11 +34,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("KUNDENWERT_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("KUNDENWERT_PORT", "8000")))
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("KUNDENWERT_PORT", "8000"))
+        )
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("KUNDENWERT_WORKERS", "2"))
         )
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("KUNDENWERT_THREADS", "4")))
+        parser.add_argument(
+            "--threads", type=int, default=int(os.environ.get("KUNDENWERT_THREADS", "4"))
+        )
         parser.add_argument("--access-log", action="store_true")
 
     def handle(self, *args, host, port, workers, threads, access_log, **options):
