@@ -150,7 +150,7 @@ def _timeline(
     if cursor:
         try:
             at, kind, last_id = decode_cursor(cursor, "timeline", 3)
-            at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+            at = dt.datetime.fromisoformat(at)
             if kind not in {"activity", "audit"} or not isinstance(last_id, int):
                 raise CursorError("bad cursor")
         except (CursorError, ValueError, TypeError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import markdown as markdown_lib
 import nh3
 from django.contrib.auth import get_user_model
@@ -69,9 +71,14 @@ def _minutes(value):
 
 def _aware(field: str):
     def build(value):
-        if value is not None and timezone.is_naive(value):
+        if value is None:
+            return None
+        if timezone.is_naive(value):
             raise ValidationError({field: [_("Give a time zone, e.g. 2026-05-01T09:00:00+02:00.")]})
-        return value
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError({field: [_("The date is out of range.")]}) from None
 
     return build
 

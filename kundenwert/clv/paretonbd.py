@@ -53,18 +53,41 @@ def _log_g(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t: np.n
     return -(r + x - 1.0) * la - (s + 1.0) * lb + log_hyp2f1(1.0, s + 1.0, c, z)
 
 
-def _parts(
-    params: ParetoNBDParams | tuple[float, ...], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+class _Prepared:
+    """Distinct (x, t) pairs: the hypergeometric term depends on x and one time only."""
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> None:
+        n = x.size
+        pairs = np.column_stack([np.concatenate([x, x]), np.concatenate([t_x, T])])
+        uniq, inv = np.unique(pairs, axis=0, return_inverse=True)
+        inv = inv.ravel()
+        self.px, self.pt = uniq[:, 0], uniq[:, 1]
+        self.i_tx, self.i_T = inv[:n], inv[n:]
+        self.x, self.t_x, self.T = x, t_x, T
+
+
+def _parts_prepared(
+    params: ParetoNBDParams | tuple[float, ...], d: _Prepared
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (log prefactor, log alive term, log dropout term) of the likelihood."""
     r, alpha, s, beta = (float(v) for v in params)
+    x, T = d.x, d.T
     pre = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    g_tx = _log_g(r, alpha, s, beta, x, t_x)
-    g_T = _log_g(r, alpha, s, beta, x, T)
+    log_g = _log_g(r, alpha, s, beta, d.px, d.pt)
+    g_tx = log_g[d.i_tx]
+    g_T = log_g[d.i_T]
     with np.errstate(divide="ignore"):
         dropout = np.log(s) - np.log(r + s + x) + g_tx + log1mexp(np.minimum(g_T - g_tx, 0.0))
     return pre, alive, dropout
+
+
+def _parts(
+    params: ParetoNBDParams | tuple[float, ...], x: np.ndarray, t_x: np.ndarray, T: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    shape = x.shape
+    d = _Prepared(x.ravel(), t_x.ravel(), T.ravel())
+    return tuple(v.reshape(shape) for v in _parts_prepared(params, d))  # type: ignore[return-value]
 
 
 def log_likelihood(
@@ -82,9 +105,11 @@ def fit(
     """Fit by maximum likelihood on (optionally weighted) rows."""
     x, t_x, T = (v.ravel() for v in validate_rft(x, t_x, T))
     w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float).ravel()
+    d = _Prepared(x, t_x, T)
 
     def nll(theta: np.ndarray) -> float:
-        return float(-(w @ log_likelihood(tuple(theta), x, t_x, T)))
+        pre, alive, dropout = _parts_prepared(tuple(theta), d)
+        return float(-(w @ (pre + np.logaddexp(alive, dropout))))
 
     scale = float(np.average(T, weights=w)) or 1.0
     starts = [(1.0, scale, 1.0, scale), (0.5, scale / 4, 0.5, scale / 4)]

@@ -116,8 +116,7 @@ def organization_list(
 def person_list(*, viewer, params: dict[str, str], values: tuple[str, ...] | None = None) -> Page:
     """Return one page of the people `viewer` may see."""
     qs = _active_unless_asked(people_visible_to(viewer), params)
-    if "organization" in params:
-        qs = qs.distinct()
+    # An organisation filter joins affiliations, unique per (person, organisation): no duplicates.
     return run_list(qs, PERSON_LIST, params=params, values=values)
 
 

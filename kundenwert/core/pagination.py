@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core import signing
 from django.db.models import Q, QuerySet
 
 MAX_LIMIT = 200
@@ -48,21 +47,22 @@ def _decode_value(value):
     return value
 
 
+_SALT = "kundenwert.cursor"
+
+
 def encode_cursor(sort: str, values: list) -> str:
-    payload = json.dumps(
-        {"s": sort, "v": [_encode_value(v) for v in values]}, separators=(",", ":")
-    )
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    """Return an opaque, signed cursor: clients cannot forge values that reach the query."""
+    payload = {"s": sort, "v": [_encode_value(v) for v in values]}
+    return signing.dumps(payload, salt=_SALT, compress=False)
 
 
 def decode_cursor(cursor: str, sort: str, width: int) -> list:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        payload = signing.loads(cursor, salt=_SALT)
         if payload["s"] != sort or len(payload["v"]) != width:
             raise CursorError("cursor does not match the sort order")
         return [_decode_value(v) for v in payload["v"]]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (signing.BadSignature, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CursorError("malformed cursor") from exc
 
 

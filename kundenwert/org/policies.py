@@ -44,23 +44,28 @@ def permissions_for(user) -> Permissions:
     for entity in ENTITIES:
         for action in ACTIONS:
             levels[(entity, action)] = max((r.level(entity, action) for r in roles), default=0)
-    team_ids = frozenset(Team.objects.filter(members=user).values_list("id", flat=True))
-    teammates = frozenset(
-        Team.members.through.objects.filter(team_id__in=team_ids).values_list("user_id", flat=True)
-    )
+    # One query for both: the user's teams and everyone who shares one of them.
+    membership = Team.members.through.objects.filter(
+        team_id__in=Team.members.through.objects.filter(user_id=user.pk).values("team_id")
+    ).values_list("team_id", "user_id")
+    team_ids: set[int] = set()
+    teammates: set[int] = set()
+    for team_id, member_id in membership:
+        team_ids.add(team_id)
+        teammates.add(member_id)
     perms = Permissions(
         user_id=user.pk,
         is_admin=any(r.is_admin for r in roles) or user.is_superuser,
         levels=levels,
-        team_ids=team_ids,
-        teammate_ids=teammates | {user.pk},
+        team_ids=frozenset(team_ids),
+        teammate_ids=frozenset(teammates | {user.pk}),
     )
     if perms.is_admin:
         perms = Permissions(
             user_id=user.pk,
             is_admin=True,
             levels={(e, a): Level.ALL for e in ENTITIES for a in ACTIONS},
-            team_ids=team_ids,
+            team_ids=perms.team_ids,
             teammate_ids=perms.teammate_ids,
         )
     setattr(user, _CACHE_ATTR, perms)
