@@ -13,19 +13,19 @@ from .summary import UNIT_DAYS, Summary, summarize
 from .value import CustomerValue, annual_to_unit_rate, customer_value
 
 __all__ = [
+    "UNIT_DAYS",
+    "CustomerValue",
+    "FitResult",
+    "Summary",
+    "annual_to_unit_rate",
     "bgbb",
     "bgnbd",
+    "compress_rows",
+    "customer_value",
     "gammagamma",
+    "log_hyp2f1",
     "mbgnbd",
     "paretonbd",
     "sbg",
-    "FitResult",
-    "compress_rows",
-    "log_hyp2f1",
-    "UNIT_DAYS",
-    "Summary",
     "summarize",
-    "CustomerValue",
-    "annual_to_unit_rate",
-    "customer_value",
 ]

@@ -129,12 +129,12 @@ def fit(
 
     def nll(theta: np.ndarray) -> float:
         ll, _ = _loglik_terms(theta, d, k, grad=False)
-        return float(-(w @ ll))
+        return float(-np.sum(w * ll))
 
     def nll_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         ll, g = _loglik_terms(theta, d, k, grad=True)
         assert g is not None
-        return float(-(w @ ll)), -(g @ w)
+        return float(-np.sum(w * ll)), -np.sum(g * w, axis=1)
 
     scale = float(np.average(T, weights=w)) or 1.0
     starts = [(1.0, scale, 1.0, 1.0), (0.5, scale / 4, 2.0, 5.0), (2.0, 4 * scale, 0.5, 0.5)]
@@ -256,7 +256,7 @@ def discounted_purchases(
     disc = (1.0 + discount_rate) ** -np.ceil(steps - 1e-9)
     pa = p_alive(params, x, t_x, T, k).ravel()
     total = cum[:, -1][inv] * pa
-    discounted = (incr @ disc)[inv] * pa
+    discounted = np.sum(incr * disc, axis=1)[inv] * pa
     return total.reshape(x.shape), discounted.reshape(x.shape)
 
 

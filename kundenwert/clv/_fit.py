@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-__all__ = ["FitResult", "maximize_likelihood", "compress_rows", "numerical_hessian"]
+__all__ = ["FitResult", "compress_rows", "maximize_likelihood", "numerical_hessian"]
 
 NegLogLik = Callable[[np.ndarray], float]
 NegLogLikGrad = Callable[[np.ndarray], tuple[float, np.ndarray]]
@@ -158,7 +158,7 @@ def _newton_polish(
     f = mean_obj(phi)
     for _ in range(max_steps):
         g = grad_fn(phi)
-        if np.max(np.abs(g)) < 1e-10:
+        if np.max(np.abs(g)) < 1e-9:
             break
         hess = _hessian_log(mean_obj, phi, hess_grad)
         try:
@@ -247,7 +247,10 @@ def maximize_likelihood(
             break
     assert best is not None
     if neg_log_lik_grad is None:
-        grad_fn = lambda p: _central_grad(mean_obj, p)  # noqa: E731
+
+        def grad_fn(p: np.ndarray) -> np.ndarray:
+            return _central_grad(mean_obj, p)
+
         hess_grad = None
     else:
 

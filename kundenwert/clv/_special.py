@@ -9,9 +9,8 @@ on how fast the series converges.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
-__all__ = ["log_hyp2f1", "log1mexp"]
+__all__ = ["log1mexp", "log_hyp2f1"]
 
 _BLOCK = 32
 _ROW_CHUNK = 8192
@@ -45,7 +44,10 @@ def _log_series_positive(
             np.log(aa + n) + np.log(bb + n) - np.log(cc + n) - np.log1p(n) + logz[active, None]
         )
         log_terms = last[active, None] + np.cumsum(log_ratio, axis=1)
-        block = logsumexp(log_terms, axis=1)
+        peak = log_terms.max(axis=1)
+        with np.errstate(invalid="ignore"):
+            block = peak + np.log(np.exp(log_terms - peak[:, None]).sum(axis=1))
+        block = np.where(np.isfinite(peak), block, -np.inf)
         acc[active] = np.logaddexp(acc[active], block)
         last[active] = log_terms[:, -1]
         # Once the term ratio is below 1 it tends monotonically to z, so the tail is bounded by

@@ -16,10 +16,10 @@ from ._fit import FitResult, maximize_likelihood
 
 __all__ = [
     "BGBBParams",
-    "log_likelihood",
-    "fit",
-    "p_alive",
     "expected_purchases",
+    "fit",
+    "log_likelihood",
+    "p_alive",
     "simulate",
 ]
 
@@ -57,10 +57,7 @@ def log_likelihood(
     i = np.arange(gap, dtype=float)
     xx, tt, nn = x[..., None], t_x[..., None], n[..., None]
     terms = (
-        betaln(a + xx, b + tt - xx + i)
-        - betaln(a, b)
-        + betaln(g + 1.0, d + tt + i)
-        - betaln(g, d)
+        betaln(a + xx, b + tt - xx + i) - betaln(a, b) + betaln(g + 1.0, d + tt + i) - betaln(g, d)
     )
     terms = np.where(i < nn - tt, terms, -np.inf)
     parts = np.concatenate([alive[..., None], terms], axis=-1)
@@ -75,7 +72,7 @@ def fit(
     w = np.ones(x.size) if weights is None else np.asarray(weights, dtype=float).ravel()
 
     def nll(theta: np.ndarray) -> float:
-        return float(-(w @ log_likelihood(tuple(theta), x, t_x, n)))
+        return float(-np.sum(w * log_likelihood(tuple(theta), x, t_x, n)))
 
     starts = [(1.0, 1.0, 1.0, 1.0), (0.5, 2.0, 0.5, 5.0)]
     return maximize_likelihood(
@@ -87,7 +84,7 @@ def p_alive(
     params: BGBBParams | tuple[float, ...], x: np.ndarray, t_x: np.ndarray, n: np.ndarray
 ) -> np.ndarray:
     """Return P(alive at opportunity n + 1 | x, t_x, n)."""
-    a, b, g, d = params
+    _a, _b, g, d = params
     x, t_x, n = _validate(x, t_x, n)
     log_num = _log_alive_part(params, x, n) + betaln(g, d + n + 1) - betaln(g, d + n)
     return np.exp(log_num - log_likelihood(params, x, t_x, n))

@@ -14,7 +14,7 @@ from scipy.special import digamma, gammaln
 
 from ._fit import FitResult, maximize_likelihood
 
-__all__ = ["GammaGammaParams", "log_likelihood", "fit", "expected_spend", "simulate"]
+__all__ = ["GammaGammaParams", "expected_spend", "fit", "log_likelihood", "simulate"]
 
 
 class GammaGammaParams(NamedTuple):
@@ -60,7 +60,7 @@ def fit(x: np.ndarray, zbar: np.ndarray, weights: np.ndarray | None = None) -> F
     log_ux = np.log(ux)
     log_z = np.log(zbar)
     wxz = np.bincount(ix, weights=w * log_z, minlength=ux.size)
-    w_logz = float(w @ log_z)
+    w_logz = float(np.sum(w * log_z))
 
     def nll_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         p, q, gamma = theta
@@ -76,7 +76,7 @@ def fit(x: np.ndarray, zbar: np.ndarray, weights: np.ndarray | None = None) -> F
         psi_pq = digamma(pux + q)
         dp = ux @ (wx * (psi_pq - digamma(pux) + log_ux) + wxz - wlg)
         dq = wx @ (psi_pq - digamma(q) + np.log(gamma)) - wlg.sum()
-        dg = q / gamma * wx.sum() - float(((pux + q)[ix] * w) @ (1.0 / (gamma + x * zbar)))
+        dg = q / gamma * wx.sum() - float(np.sum((pux + q)[ix] * w / (gamma + x * zbar)))
         return float(-ll), -np.array([dp, dq, dg])
 
     def nll(theta: np.ndarray) -> float:

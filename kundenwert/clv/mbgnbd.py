@@ -13,11 +13,11 @@ from ._fit import FitResult
 
 __all__ = [
     "BetaGeoParams",
-    "log_likelihood",
-    "fit",
-    "p_alive",
-    "expected_purchases",
     "discounted_purchases",
+    "expected_purchases",
+    "fit",
+    "log_likelihood",
+    "p_alive",
     "simulate",
     "simulate_purchase_times",
 ]

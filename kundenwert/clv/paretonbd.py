@@ -19,11 +19,11 @@ from ._special import log1mexp, log_hyp2f1
 
 __all__ = [
     "ParetoNBDParams",
-    "log_likelihood",
-    "fit",
-    "p_alive",
-    "expected_purchases",
     "discounted_purchases",
+    "expected_purchases",
+    "fit",
+    "log_likelihood",
+    "p_alive",
     "simulate",
     "simulate_purchase_times",
 ]
@@ -64,6 +64,8 @@ class _Prepared:
         self.px, self.pt = uniq[:, 0], uniq[:, 1]
         self.i_tx, self.i_T = inv[:n], inv[n:]
         self.x, self.t_x, self.T = x, t_x, T
+        self.ux, self.ix = np.unique(x, return_inverse=True)
+        self.uT, self.iT_u = np.unique(T, return_inverse=True)
 
 
 def _parts_prepared(
@@ -71,9 +73,9 @@ def _parts_prepared(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (log prefactor, log alive term, log dropout term) of the likelihood."""
     r, alpha, s, beta = (float(v) for v in params)
-    x, T = d.x, d.T
-    pre = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+    x, _T = d.x, d.T
+    pre = gammaln(r + d.ux)[d.ix] - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + d.uT)[d.iT_u] - s * np.log(beta + d.uT)[d.iT_u]
     log_g = _log_g(r, alpha, s, beta, d.px, d.pt)
     g_tx = log_g[d.i_tx]
     g_T = log_g[d.i_T]
@@ -109,7 +111,7 @@ def fit(
 
     def nll(theta: np.ndarray) -> float:
         pre, alive, dropout = _parts_prepared(tuple(theta), d)
-        return float(-(w @ (pre + np.logaddexp(alive, dropout))))
+        return float(-np.sum(w * (pre + np.logaddexp(alive, dropout))))
 
     scale = float(np.average(T, weights=w)) or 1.0
     starts = [(1.0, scale, 1.0, scale), (0.5, scale / 4, 0.5, scale / 4)]
@@ -171,7 +173,9 @@ def discounted_purchases(
     incr = np.diff(cum, axis=1, prepend=0.0)
     disc = (1.0 + discount_rate) ** -np.ceil(steps - 1e-9)
     pa = p_alive(params, x, t_x, T).ravel()
-    return (cum[:, -1][inv] * pa).reshape(x.shape), ((incr @ disc)[inv] * pa).reshape(x.shape)
+    return (cum[:, -1][inv] * pa).reshape(x.shape), (np.sum(incr * disc, axis=1)[inv] * pa).reshape(
+        x.shape
+    )
 
 
 def simulate(

@@ -17,11 +17,11 @@ from ._fit import FitResult, maximize_likelihood
 __all__ = [
     "SBGParams",
     "churn_probability",
-    "survival",
-    "retention_rate",
-    "fit",
     "discounted_expected_lifetime",
+    "fit",
+    "retention_rate",
     "simulate",
+    "survival",
 ]
 
 

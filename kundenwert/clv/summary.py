@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["UNIT_DAYS", "Summary", "summarize", "factorize"]
+__all__ = ["UNIT_DAYS", "Summary", "factorize", "summarize"]
 
 UNIT_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12.0}
 
@@ -71,7 +71,8 @@ def factorize(values: np.ndarray | list) -> tuple[np.ndarray, np.ndarray]:
 def _to_days(dates: np.ndarray) -> np.ndarray:
     arr = np.asarray(dates)
     if np.issubdtype(arr.dtype, np.datetime64):
-        return arr.astype("datetime64[D]").astype(np.int64)
+        # A view, not a copy, when the dates are already whole days.
+        return arr.astype("datetime64[D]", copy=False).view(np.int64)
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.int64)
     return np.asarray(arr, dtype="datetime64[D]").astype(np.int64)
@@ -109,27 +110,43 @@ def summarize(
     codes = np.asarray(codes, dtype=np.int64)
     n_all = ids.size
 
-    cal = int(days.max()) if calibration_end is None else int(_to_days(np.array([calibration_end]))[0])
-    obs = int(days.max()) if observation_end is None else int(_to_days(np.array([observation_end]))[0])
+    cal = (
+        int(days.max())
+        if calibration_end is None
+        else int(_to_days(np.array([calibration_end]))[0])
+    )
+    obs = (
+        int(days.max())
+        if observation_end is None
+        else int(_to_days(np.array([observation_end]))[0])
+    )
     if cal < int(days.min()):
         raise ValueError("calibration end is before all transactions")
     obs = max(obs, cal)
 
-    # One purchase per customer and day: sort by (customer, day), sum amounts within runs.
-    order = np.lexsort((days, codes))
-    c_sorted, d_sorted = codes[order], days[order]
-    starts = np.flatnonzero(
-        np.r_[True, (c_sorted[1:] != c_sorted[:-1]) | (d_sorted[1:] != d_sorted[:-1])]
-    )
-    pc, pd = c_sorted[starts], d_sorted[starts]
+    # One purchase per customer and day: sort by a combined (customer, day) key and sum the
+    # amounts within runs. A single int64 key needs far less memory than lexsort on two arrays.
+    dmin = int(days.min())
+    span = int(days.max()) - dmin + 1
+    key = codes * span + (days - dmin)
+    order = np.argsort(key)
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     pamt = np.add.reduceat(amt[order], starts)
-
+    del order
+    key = key[starts]
+    pc, pd = np.divmod(key, span)
+    pd += dmin
+    del key
     first_day = np.full(n_all, np.iinfo(np.int64).max)
     is_first = np.r_[True, pc[1:] != pc[:-1]]
     first_day[pc[is_first]] = pd[is_first]
 
     in_cal = pd <= cal
-    cc, cd, camt = pc[in_cal], pd[in_cal], pamt[in_cal]
+    if in_cal.all():  # no holdout period: avoid copying the purchase arrays
+        cc, cd, camt = pc, pd, pamt
+    else:
+        cc, cd, camt = pc[in_cal], pd[in_cal], pamt[in_cal]
     n_days = np.bincount(cc, minlength=n_all)
     keep = n_days > 0  # customers who bought by the calibration end
     is_last = np.r_[cc[1:] != cc[:-1], True]
@@ -149,7 +166,7 @@ def summarize(
     with np.errstate(invalid="ignore", divide="ignore"):
         mv = np.where(ns > 0, sum_spend[keep] / np.maximum(ns, 1), 0.0)
     return Summary(
-        customer_ids=ids[keep],
+        customer_ids=ids if keep.all() else ids[keep],
         x=(n_days[keep] - 1).astype(float),
         t_x=t_x_days / unit,
         T=T_days / unit,

@@ -16,7 +16,7 @@ from . import bgnbd, gammagamma, mbgnbd, paretonbd
 from ._fit import FitResult
 from .summary import Summary
 
-__all__ = ["MODELS", "CustomerValue", "fit_purchase_model", "customer_value", "annual_to_unit_rate"]
+__all__ = ["MODELS", "CustomerValue", "annual_to_unit_rate", "customer_value", "fit_purchase_model"]
 
 MODELS = {"bgnbd": bgnbd, "paretonbd": paretonbd, "mbgnbd": mbgnbd}
 
@@ -53,7 +53,9 @@ def annual_to_unit_rate(annual_rate: float, time_unit: str) -> float:
     return (1.0 + annual_rate) ** (1.0 / per_year) - 1.0
 
 
-def _compressed(summary: Summary) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _compressed(
+    summary: Summary,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return unique (x, t_x, T) rows, their counts and the inverse index.
 
     Keys are built from whole days, so compression is exact and cheap.

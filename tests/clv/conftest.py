@@ -18,7 +18,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def cdnow_published() -> dict[str, np.ndarray]:
     """Return the published CDNOW calibration summary (weeks 1-39)."""
-    d = np.loadtxt(DATA / "cdnow_customers_summary_with_transactions.csv", delimiter=",", skiprows=1)
+    d = np.loadtxt(
+        DATA / "cdnow_customers_summary_with_transactions.csv", delimiter=",", skiprows=1
+    )
     return {"id": d[:, 0], "x": d[:, 1], "t_x": d[:, 2], "T": d[:, 3], "zbar": d[:, 4]}
 
 

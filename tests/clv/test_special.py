@@ -58,7 +58,9 @@ def _euler_integral(a: float, b: float, c: float, z: float) -> float:
     val, _ = integrate.quad(
         lambda u: np.exp(log_f(u) - shift), 0, 1, epsabs=0, epsrel=1e-13, limit=400
     )
-    return float(np.log(val) + shift + special.gammaln(c) - special.gammaln(b) - special.gammaln(c - b))
+    return float(
+        np.log(val) + shift + special.gammaln(c) - special.gammaln(b) - special.gammaln(c - b)
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,8 +85,13 @@ def test_large_parameters_where_scipy_overflows():
     ours = log_hyp2f1(a, b, c, z)
     # Euler: (1 - z)^(1 - r - x) 2F1(1, s + 1; c; z), the latter summed naively in float.
     n = np.arange(200)
-    terms = np.exp(special.gammaln(s + 1 + n) - special.gammaln(s + 1) + special.gammaln(c)
-                   - special.gammaln(c + n) + n * np.log(z))
+    terms = np.exp(
+        special.gammaln(s + 1 + n)
+        - special.gammaln(s + 1)
+        + special.gammaln(c)
+        - special.gammaln(c + n)
+        + n * np.log(z)
+    )
     expected = (1 - r - x) * np.log1p(-z) + np.log(terms.sum())
     assert ours == pytest.approx(expected, rel=1e-13)
     assert ours > 700  # exp(ours) overflows a double: only the log is representable
