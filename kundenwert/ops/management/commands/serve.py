@@ -8,9 +8,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 def run_gunicorn(*, host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+    from django.core.wsgi import get_wsgi_application
     from gunicorn.app.base import BaseApplication
 
-    from kundenwert.config.wsgi import application
+    application = get_wsgi_application()
 
     class _App(BaseApplication):
         def load_config(self):
