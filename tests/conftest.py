@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
 import requests
+from django.apps import apps as django_apps
 from django.db import connections
 
 from kundenwert.identity.models import User
@@ -20,10 +22,24 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
+def shipped_role(key: str) -> Role:
+    """Return a shipped role, re-creating the set if a transactional test's flush removed it.
+
+    Migration org/0002 creates the roles; a live-server (transactional) test ends with a flush
+    that empties every table, so a later transactional test would find none.
+    """
+    role = Role.objects.filter(key=key).first()
+    if role is None:
+        migration = importlib.import_module("kundenwert.org.migrations.0002_shipped_roles")
+        migration.create_roles(django_apps, None)
+        role = Role.objects.get(key=key)
+    return role
+
+
 def make_user(username: str, role: str, teams: tuple[str, ...] = ()) -> User:
     """Create an active user with one shipped role (by key) in the named teams."""
     user = User.objects.create_user(username=username, password="demo", email=f"{username}@example.com")
-    Role.objects.get(key=role).users.add(user)
+    shipped_role(role).users.add(user)
     for name in teams:
         Team.objects.get_or_create(name=name)[0].members.add(user)
     forget_permissions(user)

@@ -73,6 +73,8 @@ def _aware(field: str):
     def build(value):
         if value is None:
             return None
+        if not isinstance(value, dt.datetime):  # adapters parse; a string here is a 500 otherwise
+            raise ValidationError({field: [_("Enter a date and time.")]})
         if timezone.is_naive(value):
             raise ValidationError({field: [_("Give a time zone, e.g. 2026-05-01T09:00:00+02:00.")]})
         try:
@@ -85,6 +87,8 @@ def _aware(field: str):
 
 NORMALIZERS = {
     "subject": lambda v: (v or "").strip()[:200],
+    # null (allowed by PATCH) clears the body; the column is NOT NULL.
+    "body": lambda v: v or "",
     "outcome": lambda v: (v or "").strip()[:200],
     "owner": _user("owner_id"),
     "assignee": _user("assignee_id"),
@@ -180,7 +184,10 @@ def activity_create(*, actor, data: dict) -> Activity:
     """Record an activity (call, meeting, note, task, email) and link it to records."""
     fields, links = _split(data)
     team_ids = sorted(permissions_for(actor).team_ids)
-    activity = Activity(owner=actor, team_id=team_ids[0] if len(team_ids) == 1 else None)
+    # occurred_at is NOT NULL and full_clean runs before _finish fills it: start from now.
+    activity = Activity(
+        owner=actor, team_id=team_ids[0] if len(team_ids) == 1 else None, occurred_at=timezone.now()
+    )
     if "assignee" not in fields and fields.get("type") == Activity.Type.TASK:
         activity.assignee = actor
     run_validators(activity, fields, NORMALIZERS)

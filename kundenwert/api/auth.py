@@ -24,6 +24,12 @@ class TokenAuth(HttpBearer):
 class BrowserSessionAuth(SessionAuth):
     """Django's session cookie; unsafe methods need the CSRF token."""
 
+    def __call__(self, request):
+        # Without a signed-in session there is nothing to protect: answer 401, not a CSRF 403.
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         if user is not None:

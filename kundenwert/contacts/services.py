@@ -99,6 +99,8 @@ ORGANIZATION_NORMALIZERS = {
 
 PERSON_NORMALIZERS = {
     **COMMON_NORMALIZERS,
+    # null (allowed by PATCH) clears the salutation; the column is NOT NULL.
+    "salutation": lambda v: v or "",
     "title": _text(50),
     "first_name": _text(100),
     "last_name": _text(100),
@@ -117,6 +119,9 @@ def _rename_ids(data: dict) -> dict:
 
 
 def _set_tags(instance, names: list[str] | None) -> list[str]:
+    if names is not None and not isinstance(names, list | tuple):
+        # A bare string would otherwise become one tag per character.
+        raise ValidationError({"tags": [_("Enter a list of tag names.")]})
     cleaned = sorted({str(n).strip()[:50] for n in names or [] if str(n).strip()})
     tags = [Tag.objects.get_or_create(name=n)[0] for n in cleaned]
     instance.tags.set(tags)
@@ -232,7 +237,8 @@ def organization_update(
     run_validators(org, data, _organization_normalizers(org))
     _organization_finish(org)
     _require(actor, "organization", "edit", org)  # the new owner/team must be in reach too
-    _check_parent(actor, org)
+    if "parent" in data:  # an unchanged parent may since have moved out of the actor's sight
+        _check_parent(actor, org)
     after_tags = _set_tags(org, tags) if tags is not None else before["tags"]
     changes = diff(before, {**snapshot(org, ORGANIZATION_FIELDS), "tags": after_tags})
     if changes:

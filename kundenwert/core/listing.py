@@ -49,7 +49,11 @@ def parse_when(value: str, name: str) -> dt.datetime:
         raise ValidationError({name: [_("Enter an ISO 8601 date or date-time.")]})
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+    try:
+        # The database stores UTC: an offset that pushes the instant past year 1..9999 overflows.
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationError({name: [_("The date is out of range.")]}) from None
 
 
 @dataclass(frozen=True)
