@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from ninja import Path, Query, Router, Schema
+from ninja import Header, Path, Query, Router, Schema
 from pydantic import Field
 
 from kundenwert.activities import selectors as activity_selectors
@@ -21,6 +21,13 @@ from .common import expected_version, json, page_response, query_params
 MAX_ID = s.MAX_ID
 ERRORS = {400: s.Problem, 401: s.Problem, 403: s.Problem, 404: s.Problem, 409: s.Problem,
           412: s.Problem, 413: s.Problem, 422: s.Problem}  # fmt: skip
+
+
+IF_MATCH_HELP = "The record's ETag; a stale one gets 412 and nothing changes"
+
+
+def _if_match():
+    return Header(None, alias="If-Match", description=IF_MATCH_HELP)
 
 
 def _id(description: str):
@@ -148,7 +155,10 @@ def get_organization(request, organization_id: int = _id("organisation id")):
 
 @organizations.patch("/{organization_id}", response=responses({200: s.OrganizationOut}))
 def update_organization(
-    request, payload: s.OrganizationPatch, organization_id: int = _id("organisation id")
+    request,
+    payload: s.OrganizationPatch,
+    organization_id: int = _id("organisation id"),
+    if_match: str | None = _if_match(),
 ):
     actor = writer(request)
     contact_selectors.organization_get(viewer=actor, organization_id=organization_id)
@@ -244,7 +254,12 @@ def get_person(request, person_id: int = _id("person id")):
 
 
 @people.patch("/{person_id}", response=responses({200: s.PersonOut}))
-def update_person(request, payload: s.PersonPatch, person_id: int = _id("person id")):
+def update_person(
+    request,
+    payload: s.PersonPatch,
+    person_id: int = _id("person id"),
+    if_match: str | None = _if_match(),
+):
     actor = writer(request)
     contact_selectors.person_get(viewer=actor, person_id=person_id)
     person = contact_services.person_update(
@@ -312,7 +327,10 @@ def get_affiliation(request, affiliation_id: int = _id("affiliation id")):
 
 @affiliations.patch("/{affiliation_id}", response=responses({200: s.AffiliationOut}))
 def update_affiliation(
-    request, payload: s.AffiliationPatch, affiliation_id: int = _id("affiliation id")
+    request,
+    payload: s.AffiliationPatch,
+    affiliation_id: int = _id("affiliation id"),
+    if_match: str | None = _if_match(),
 ):
     actor = writer(request)
     contact_selectors.affiliation_get(viewer=actor, affiliation_id=affiliation_id)
@@ -363,7 +381,12 @@ def get_activity(request, activity_id: int = _id("activity id")):
 
 
 @activities.patch("/{activity_id}", response=responses({200: s.ActivityOut}))
-def update_activity(request, payload: s.ActivityPatch, activity_id: int = _id("activity id")):
+def update_activity(
+    request,
+    payload: s.ActivityPatch,
+    activity_id: int = _id("activity id"),
+    if_match: str | None = _if_match(),
+):
     actor = writer(request)
     activity_selectors.activity_get(viewer=actor, activity_id=activity_id)
     activity = activity_services.activity_update(

@@ -24,6 +24,7 @@ from kundenwert.core.normalize import (
     normalize_list,
     normalize_phone,
     normalize_vat_id,
+    normalize_website,
     search_text,
 )
 from kundenwert.core.records import check_not_archived, check_version, run_validators
@@ -92,7 +93,7 @@ ORGANIZATION_NORMALIZERS = {
     "legal_form": _text(40),
     "vat_id": normalize_vat_id,
     "industry": _text(100),
-    "website": _text(200),
+    "website": normalize_website,
     "billing_address": lambda v: normalize_address(v, "billing_address"),
     "shipping_address": lambda v: normalize_address(v, "shipping_address"),
 }

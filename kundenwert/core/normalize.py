@@ -6,6 +6,7 @@ import re
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 from stdnum.eu import vat as eu_vat
@@ -42,12 +43,14 @@ def normalize_phone(value: str, *, region: str = DEFAULT_PHONE_REGION) -> str:
             _("“%(value)s” is not a valid phone number.") % {"value": raw[:50]},
             code="invalid_phone",
         ) from exc
-    if not phonenumbers.is_valid_number(number):
+    result = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # E.164 allows at most 15 digits; phonenumbers' metadata (e.g. for DE) accepts longer ones.
+    if not phonenumbers.is_valid_number(number) or len(result) > 16:
         raise ValidationError(
             _("“%(value)s” is not a valid phone number.") % {"value": raw[:50]},
             code="invalid_phone",
         )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return result
 
 
 def normalize_vat_id(value: str) -> str:
@@ -63,13 +66,35 @@ def normalize_vat_id(value: str) -> str:
         ) from exc
 
 
+# ISO 3166-1 alpha-2 codes as phonenumbers knows them (it tracks the assigned regions), plus
+# Antarctica and a few that have no telephone numbering plan of their own.
+_KNOWN_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "HM", "PN", "TF", "UM"}
+
+
 def normalize_country(value: str) -> str:
+    """Return an upper-case ISO 3166-1 alpha-2 code; raise ValidationError for unknown codes."""
     value = (value or "").strip().upper()
-    if value and not _COUNTRY.match(value):
+    if value and (not _COUNTRY.match(value) or value not in _KNOWN_COUNTRIES):
         raise ValidationError(
             _("Use a two-letter ISO country code such as DE."), code="invalid_country"
         )
     return value
+
+
+def normalize_website(value: str) -> str:
+    """Return the website as an http(s) URL (`acme.de` → `https://acme.de`), or raise."""
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    url = raw if re.match(r"^https?://", raw, re.IGNORECASE) else f"https://{raw}"
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError(
+            _("“%(value)s” is not a valid website address.") % {"value": raw[:100]},
+            code="invalid_website",
+        ) from None
+    return url[:200]
 
 
 def normalize_list(values, normalizer, field: str) -> list[str]:

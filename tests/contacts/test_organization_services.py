@@ -23,8 +23,8 @@ from kundenwert.core.errors import (
     ValidationError,
 )
 from kundenwert.org.models import Team
-from tests.core.state import nothing_changed, one_event
 from tests.contacts.factories import org, person
+from tests.core.state import nothing_changed, one_event
 
 Verb = AuditEvent.Verb
 
@@ -174,7 +174,7 @@ def test_noop_update_keeps_version_and_writes_no_event(people):
         same = organization_update(
             actor=people["anna"],
             organization_id=target.pk,
-            data={"name": " Gleich GmbH", "emails": ["A@B.DE"], "tags": ["x"]},
+            data={"name": " Gleich GmbH", "emails": ["a@B.DE"], "tags": ["x"]},
         )
     assert same.version == 1
 
@@ -257,7 +257,9 @@ def test_parent_cycles_are_refused(people):
     low = org(anna, "Tochter", parent=mid)
     for new_parent in (low, mid, top):
         with nothing_changed(), pytest.raises(ValidationError) as info:
-            organization_update(actor=anna, organization_id=top.pk, data={"parent_id": new_parent.pk})
+            organization_update(
+                actor=anna, organization_id=top.pk, data={"parent_id": new_parent.pk}
+            )
         assert set(info.value.message_dict) == {"parent_id"}
     organization_update(actor=anna, organization_id=low.pk, data={"parent_id": top.pk})
     assert Organization.objects.get(pk=low.pk).parent == top
@@ -318,6 +320,43 @@ def test_administrator_deletes_with_affiliations_and_detaches_subsidiaries(peopl
     assert Affiliation.objects.count() == 0
     assert Organization.objects.get(pk=child.pk).parent_id is None
     (event,) = watch.events
-    assert (event.actor, event.target_type, event.target_id) == (admin, "organization", str(parent.pk))
+    assert (event.actor, event.target_type, event.target_id) == (
+        admin,
+        "organization",
+        str(parent.pk),
+    )
     assert event.target_repr == "Konzern"
     assert event.changes["name"] == ["Konzern", None]
+
+
+def test_a_parent_moved_out_of_sight_does_not_block_other_changes(people):
+    anna = people["anna"]
+    top = org(anna, "Konzern")
+    low = org(anna, "Tochter", parent=top)
+    organization_update(
+        actor=people["admin"],
+        organization_id=top.pk,
+        data={"owner_id": people["ben"].pk, "team_id": None},
+    )
+    organization_update(actor=anna, organization_id=low.pk, data={"industry": "Bau"})
+    assert Organization.objects.get(pk=low.pk).industry == "Bau"
+    organization_update(actor=anna, organization_id=low.pk, data={"parent_id": None})
+    with nothing_changed(), pytest.raises(ValidationError) as info:
+        organization_update(actor=anna, organization_id=low.pk, data={"parent_id": top.pk})
+    assert set(info.value.message_dict) == {"parent_id"}
+
+
+@pytest.mark.parametrize("tags", ["abc", 7])
+def test_tags_must_be_a_list(people, tags):
+    with nothing_changed(), pytest.raises(ValidationError) as info:
+        organization_create(actor=people["anna"], data={"name": "X", "tags": tags})
+    assert set(info.value.message_dict) == {"tags"}
+
+
+@pytest.mark.parametrize("who", ["anna", "sam", "max", "mia", "admin"])
+def test_every_editing_role_edits_and_archives_its_own_records(people, who):
+    mine = org(people[who], "Eigen GmbH")
+    organization_update(actor=people[who], organization_id=mine.pk, data={"industry": "IT"})
+    organization_archive(actor=people[who], organization_id=mine.pk)
+    stored = Organization.objects.get(pk=mine.pk)
+    assert (stored.industry, stored.version, stored.archived_at is not None) == ("IT", 3, True)

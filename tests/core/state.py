@@ -38,6 +38,18 @@ def events_since(event_id: int) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(id__gt=event_id).order_by("id"))
 
 
+def _delta(before: list[dict], after: list[dict]) -> dict:
+    """Describe how two row lists differ, field by field, for a readable failure."""
+    old = {r["id"]: r for r in before} if before and "id" in before[0] else dict(enumerate(before))
+    new = {r["id"]: r for r in after} if after and "id" in after[0] else dict(enumerate(after))
+    result: dict = {"added": sorted(set(new) - set(old)), "removed": sorted(set(old) - set(new))}
+    for key in set(old) & set(new):
+        changed = {f: (old[key][f], new[key][f]) for f in old[key] if old[key][f] != new[key][f]}
+        if changed:
+            result[key] = changed
+    return result
+
+
 @dataclass
 class Watch:
     """What a `nothing_changed` block saw: the audit events written inside it."""
@@ -57,7 +69,7 @@ def nothing_changed(*, denied: int = 0) -> Iterator[Watch]:
     yield watch
     after = rows()
     for label, table in before.items():
-        assert after[label] == table, f"{label} changed"
+        assert after[label] == table, f"{label} changed: {_delta(table, after[label])}"
     watch.events = events_since(mark)
     assert [e.verb for e in watch.events] == [AuditEvent.Verb.PERMISSION_DENIED] * denied
 
