@@ -122,6 +122,16 @@ def activity_get(*, viewer, activity_id: int) -> Activity:
     return activity
 
 
+# What a customer's timeline shows of the audit trail: changes to the record, not who was
+# refused what (that stays in the administrators' audit list).
+TIMELINE_VERBS = (
+    AuditEvent.Verb.CREATE,
+    AuditEvent.Verb.UPDATE,
+    AuditEvent.Verb.ARCHIVE,
+    AuditEvent.Verb.RESTORE,
+)
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     """One line of a customer's timeline: an activity or an audit event."""
@@ -188,7 +198,9 @@ def timeline_for_organization(
     """Return the organisation's activities and audit events, newest first."""
     org = organization_get(viewer=viewer, organization_id=organization_id)
     acts = activities_visible_to(viewer).filter(organizations=org)
-    events = audit_events_for_target(target_type="organization", target_id=org.pk)
+    events = audit_events_for_target(target_type="organization", target_id=org.pk).filter(
+        verb__in=TIMELINE_VERBS
+    )
     return _timeline(viewer, acts, events, params=params)
 
 
@@ -197,5 +209,7 @@ def timeline_for_person(
 ) -> tuple[list[TimelineEntry], str | None]:
     person = person_get(viewer=viewer, person_id=person_id)
     acts = activities_visible_to(viewer).filter(people=person)
-    events = audit_events_for_target(target_type="person", target_id=person.pk)
+    events = audit_events_for_target(target_type="person", target_id=person.pk).filter(
+        verb__in=TIMELINE_VERBS
+    )
     return _timeline(viewer, acts, events, params=params)

@@ -44,7 +44,8 @@ def _user(field: str):
             if field == "owner_id":
                 raise ValidationError({field: [_("This field is required.")]})
             return None
-        user = get_user_model().objects.filter(pk=value, is_active=True).first()
+        valid = isinstance(value, int) and not isinstance(value, bool)
+        user = get_user_model().objects.filter(pk=value, is_active=True).first() if valid else None
         if user is None:
             raise ValidationError({field: [_("No active user with this id.")]})
         return user
@@ -55,7 +56,8 @@ def _user(field: str):
 def _team(value):
     if value is None:
         return None
-    team = Team.objects.filter(pk=value).first()
+    valid = isinstance(value, int) and not isinstance(value, bool)
+    team = Team.objects.filter(pk=value).first() if valid else None
     if team is None:
         raise ValidationError({"team_id": [_("No team with this id.")]})
     return team

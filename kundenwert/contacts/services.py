@@ -45,7 +45,16 @@ AFFILIATION_FIELDS = ("person", "organization", "role", "is_primary")
 
 
 def _text(limit: int):
-    return lambda v: ("" if v is None else str(v)).strip()[:limit]
+    def build(value) -> str:
+        if value is not None and not isinstance(value, str):
+            raise TypeError("text expected")
+        return (value or "").strip()[:limit]
+
+    return build
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _addresses(values) -> list[dict]:
@@ -63,9 +72,7 @@ def _languages(value: str) -> str:
 
 def _owner(value) -> Any:
     user_model = get_user_model()
-    user = (
-        user_model.objects.filter(pk=value, is_active=True).first() if value is not None else None
-    )
+    user = user_model.objects.filter(pk=value, is_active=True).first() if _is_id(value) else None
     if user is None:
         raise ValidationError({"owner_id": [_("No active user with this id.")]})
     return user
@@ -74,7 +81,7 @@ def _owner(value) -> Any:
 def _team(value) -> Team | None:
     if value is None:
         return None
-    team = Team.objects.filter(pk=value).first()
+    team = Team.objects.filter(pk=value).first() if _is_id(value) else None
     if team is None:
         raise ValidationError({"team_id": [_("No team with this id.")]})
     return team
@@ -183,7 +190,7 @@ def _organization_normalizers(org: Organization) -> dict:
     def parent(value):
         if value is None:
             return None
-        found = Organization.objects.filter(pk=value).first()
+        found = Organization.objects.filter(pk=value).first() if _is_id(value) else None
         if found is None:
             raise ValidationError({"parent_id": [_("No organisation with this id.")]})
         return found
@@ -405,6 +412,8 @@ def affiliation_create(
     if org is None:
         raise ValidationError({"organization_id": [_("No organisation with this id.")]})
     _require(actor, "person", "edit", person)
+    check_not_archived(person)
+    check_not_archived(org)
     if Affiliation.objects.filter(person=person, organization=org).exists():
         raise ConflictError(_("This person is already linked to this organisation."))
     aff = Affiliation(

@@ -24,6 +24,11 @@ def run_validators(instance: models.Model, data: dict, normalizers: dict) -> Non
         normalize = normalizers.get(name)
         try:
             value = normalize(value) if normalize else value
+        except (TypeError, AttributeError, ValueError):
+            # A caller passed the wrong type (adapters validate types first; services must not
+            # 500 for callers that do not).
+            errors.setdefault(name, []).append(_("Enter a valid value."))
+            continue
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for key, messages in exc.message_dict.items():

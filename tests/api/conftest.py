@@ -22,12 +22,6 @@ from tests.conftest import Api, issue_token
 LIVE = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Hash passwords cheaply: the suite creates users in every test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def settle(session: requests.Session, base_url: str) -> None:
     """Let the server thread finish the last request before the test blocks the database.
 

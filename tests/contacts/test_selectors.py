@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 
 from kundenwert.contacts.models import Organization, Person
 from kundenwert.contacts.selectors import (
@@ -263,11 +262,6 @@ def test_cross_entity_search(people, searchable):
     assert set(info.value.message_dict) == {"q", "sort"}
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="bug: SQLite search caps FTS candidates at 1000 before the visibility filter",
-)
 def test_q_finds_own_record_among_many_invisible_matches(people):
     ben = people["ben"]
     Organization.objects.bulk_create(
