@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from kundenwert.activities.models import Activity
-from kundenwert.contacts.models import Organization, Person
-from kundenwert.contacts.selectors import tags_by_id
 
 ORGANIZATION_COLUMNS = (
     "id", "name", "legal_form", "vat_id", "industry", "website", "domain", "emails", "phones",
@@ -23,19 +21,13 @@ ACTIVITY_COLUMNS = (
 )  # fmt: skip
 
 
-def rows_with_tags(model, rows: list[dict]) -> list[dict]:
-    tags = tags_by_id(model, [r["id"] for r in rows]) if rows else {}
-    for row in rows:
-        row["tags"] = tags[row["id"]]
+def organization_rows(rows: list[dict]) -> list[dict]:
+    """Rows of `organization_list(values=ORGANIZATION_COLUMNS)`: already in the API shape."""
     return rows
 
 
-def organization_rows(rows: list[dict]) -> list[dict]:
-    return rows_with_tags(Organization, rows)
-
-
 def person_rows(rows: list[dict]) -> list[dict]:
-    return rows_with_tags(Person, rows)
+    return rows
 
 
 def _fields(instance, columns) -> dict:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import json
+
+from django.db import connection
+from django.db.models import OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from kundenwert.core.errors import NotFound, ValidationError
@@ -18,7 +22,7 @@ from kundenwert.core.listing import (
 from kundenwert.core.pagination import Page
 from kundenwert.core.search import MIN_TERM_LENGTH, normalize_term, search_q
 
-from .models import Affiliation, Organization, Person
+from .models import Affiliation, Organization, Person, Tag
 
 
 def _archived_filter(value: str) -> Q:
@@ -105,19 +109,62 @@ def people_visible_to(viewer) -> QuerySet[Person]:
     return Person.objects.visible_to(viewer)
 
 
+def _tag_names(model):
+    """An expression for a record's tag names, sorted, computed inside the page query.
+
+    One query per page instead of two: PostgreSQL collects an array; SQLite a JSON array
+    (decoded by `decode_tag_names`).
+    """
+    through = model.tags.through
+    fk = f"{model._meta.model_name}_id"
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.expressions import ArraySubquery
+
+        names = through.objects.filter(**{fk: OuterRef("pk")}).order_by("tag__name")
+        return ArraySubquery(names.values("tag__name"))
+    table, tags = through._meta.db_table, Tag._meta.db_table
+    return RawSQL(
+        f"(SELECT json_group_array(name) FROM (SELECT t.name FROM {table} x "
+        f"JOIN {tags} t ON t.id = x.tag_id WHERE x.{fk} = {model._meta.db_table}.id "
+        f"ORDER BY t.name))",
+        [],
+    )
+
+
+def decode_tag_names(rows: list[dict]) -> list[dict]:
+    """Move the `tag_names` column of `values()` rows to `tags`, a list on every database."""
+    for row in rows:
+        names = row.pop("tag_names")
+        row["tags"] = json.loads(names) if isinstance(names, str) else list(names or [])
+    return rows
+
+
 def organization_list(
     *, viewer, params: dict[str, str], values: tuple[str, ...] | None = None
 ) -> Page:
-    """Return one page of the organisations `viewer` may see, filtered by allow-listed params."""
+    """Return one page of the organisations `viewer` may see, filtered by allow-listed params.
+
+    With `values`, rows are dicts of those columns plus `tags` (sorted names), in one query.
+    """
     qs = _active_unless_asked(organizations_visible_to(viewer), params)
-    return run_list(qs, ORGANIZATION_LIST, params=params, values=values)
+    if values is None:
+        return run_list(qs, ORGANIZATION_LIST, params=params)
+    qs = qs.annotate(tag_names=_tag_names(Organization))
+    page = run_list(qs, ORGANIZATION_LIST, params=params, values=(*values, "tag_names"))
+    decode_tag_names(page.rows)
+    return page
 
 
 def person_list(*, viewer, params: dict[str, str], values: tuple[str, ...] | None = None) -> Page:
     """Return one page of the people `viewer` may see."""
     qs = _active_unless_asked(people_visible_to(viewer), params)
     # An organisation filter joins affiliations, unique per (person, organisation): no duplicates.
-    return run_list(qs, PERSON_LIST, params=params, values=values)
+    if values is None:
+        return run_list(qs, PERSON_LIST, params=params)
+    qs = qs.annotate(tag_names=_tag_names(Person))
+    page = run_list(qs, PERSON_LIST, params=params, values=(*values, "tag_names"))
+    decode_tag_names(page.rows)
+    return page
 
 
 def affiliation_list(*, viewer, params: dict[str, str]) -> Page:

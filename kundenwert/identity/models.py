@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def new_permissions_key() -> str:
+    return secrets.token_hex(8)
 
 
 class User(AbstractUser):
@@ -19,6 +25,9 @@ class User(AbstractUser):
         _("language"), max_length=8, choices=Language.choices, default=Language.GERMAN
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Berlin")
+    # Changes whenever the user's roles or teams (or a teammate's membership) change; the
+    # computed permissions are cached under it, so every process sees a change at once.
+    permissions_key = models.CharField(max_length=16, default=new_permissions_key, editable=False)
 
     class Meta:
         verbose_name = _("user")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Q
 
 from .models import ACTIONS, ENTITIES, Level, Role, Team
@@ -32,12 +33,25 @@ class Permissions:
 _NOBODY = Permissions(user_id=None)
 
 
+def _cache_key(user) -> str:
+    return f"kw:perms:{user.pk}:{user.permissions_key}:{int(user.is_superuser)}"
+
+
 def permissions_for(user) -> Permissions:
-    """Return (and cache on the user object) the user's effective permissions."""
+    """Return the user's effective permissions.
+
+    Cached on the user object for the request, and in Django's cache under the user's
+    `permissions_key`, which the org receivers renew whenever roles or teams change — so most
+    requests compute nothing and run no query.
+    """
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return _NOBODY
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
+        return cached
+    cached = cache.get(_cache_key(user))
+    if cached is not None:
+        setattr(user, _CACHE_ATTR, cached)
         return cached
     roles = list(Role.objects.filter(users=user))
     levels: dict[tuple[str, str], int] = {}
@@ -69,13 +83,21 @@ def permissions_for(user) -> Permissions:
             teammate_ids=perms.teammate_ids,
         )
     setattr(user, _CACHE_ATTR, perms)
+    cache.set(_cache_key(user), perms, timeout=CACHE_SECONDS)
     return perms
 
 
+CACHE_SECONDS = 300
+
+
 def forget_permissions(user) -> None:
-    """Drop the cached permissions after roles or teams changed."""
-    if user is not None and hasattr(user, _CACHE_ATTR):
+    """Drop the permissions cached on this user object and reload its permissions key."""
+    if user is None:
+        return
+    if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
+    if user.pk is not None:
+        user.refresh_from_db(fields=["permissions_key"])
 
 
 def scope_q(
