@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from kundenwert.audit.models import AuditEvent
 from kundenwert.audit.services import audit_record, diff, service, snapshot
 from kundenwert.contacts.models import Organization, Person
-from kundenwert.core.errors import NotFound, PermissionDenied, ValidationError
+from kundenwert.core.errors import NotFound, PermissionDenied, ValidationError, denial_message
 from kundenwert.core.normalize import search_text
 from kundenwert.core.records import check_not_archived, check_version, run_validators
 from kundenwert.org.models import Team
@@ -153,7 +153,7 @@ def _require(actor, action: str, activity: Activity) -> None:
         extra_own_ids=(activity.assignee_id,),
     ):
         raise PermissionDenied(
-            _("You may not %(action)s this activity.") % {"action": action},
+            denial_message("activity", action),
             action=f"activity.{action}",
             target_type="activity",
             target_id=str(activity.pk or ""),
@@ -282,7 +282,10 @@ def activity_delete(*, actor, activity_id: int) -> None:
     activity = _lock(actor, activity_id)
     if not is_admin(actor):
         raise PermissionDenied(
-            action="activity.delete permanently", target_type="activity", target_id=str(activity.pk)
+            denial_message("activity", "delete permanently"),
+            action="activity.delete permanently",
+            target_type="activity",
+            target_id=str(activity.pk),
         )
     before = _snapshot(activity)
     target_id, target_repr = activity.pk, str(activity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer, SessionAuth
 
@@ -18,6 +19,10 @@ class TokenAuth(HttpBearer):
             return None
         request.api_token = found
         request.user = found.user
+        if not request.headers.get("Accept-Language") and found.user.language:
+            # An integration that states no language gets its user's own.
+            translation.activate(found.user.language)
+            request.LANGUAGE_CODE = found.user.language
         return found.user
 
 

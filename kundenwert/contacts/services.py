@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 
 from kundenwert.audit.models import AuditEvent
 from kundenwert.audit.services import audit_record, diff, service, snapshot
-from kundenwert.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from kundenwert.core.errors import (
+    ConflictError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    denial_message,
+)
 from kundenwert.core.normalize import (
     domain_from_website,
     normalize_address,
@@ -142,7 +148,7 @@ def _tag_names(instance) -> list[str]:
 
 def _deny(actor, entity: str, action: str, instance=None) -> PermissionDenied:
     return PermissionDenied(
-        _("You may not %(action)s this %(entity)s.") % {"action": action, "entity": entity},
+        denial_message(entity, action),
         action=f"{entity}.{action}",
         target_type=entity,
         target_id=str(instance.pk) if instance is not None and instance.pk else "",

@@ -65,3 +65,20 @@ class PermissionDenied(DjangoPermissionDenied):
         self.action = action
         self.target_type = target_type
         self.target_id = target_id
+
+
+def denial_message(entity: str, action: str) -> str:
+    """Say in the user's language what was refused: one whole sentence per case."""
+    from django.utils.translation import gettext as _
+
+    messages = {
+        ("organization", "edit"): _("You may not change this organisation."),
+        ("organization", "delete"): _("You may not archive or restore this organisation."),
+        ("person", "edit"): _("You may not change this person."),
+        ("person", "delete"): _("You may not archive or restore this person."),
+        ("activity", "edit"): _("You may not change this activity."),
+        ("activity", "delete"): _("You may not archive or restore this activity."),
+    }
+    if action == "delete permanently":
+        return _("Only administrators may delete records permanently.")
+    return messages.get((entity, action), _("You do not have permission to do this."))

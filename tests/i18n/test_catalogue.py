@@ -381,3 +381,19 @@ def test_api_not_found_is_german(api, people):
     response = api.get("/organizations/999999", token=token, headers={"Accept-Language": "de"})
     assert response.status_code == 404
     assert response.json()["detail"] == "Organisation nicht gefunden."
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_token_without_accept_language_speaks_its_users_language(api, people):
+    from tests.conftest import issue_token
+
+    anna = people["anna"]
+    anna.language = "en"
+    anna.save(update_fields=["language"])
+    token = issue_token(anna)
+    english = api.get("/organizations?colour=red", token=token)
+    assert english.status_code == 400
+    assert english.json()["detail"] == "The request has invalid values."
+    assert english.headers["Content-Language"] == "en"
+    german = api.get("/organizations?colour=red", token=token, headers={"Accept-Language": "de"})
+    assert german.json()["detail"] == "Die Anfrage enthält ungültige Werte."
