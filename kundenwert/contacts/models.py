@@ -7,8 +7,19 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kundenwert.core.models import ArchivableModel
+from kundenwert.core.normalize import search_text
 from kundenwert.org.models import Team
 from kundenwert.org.policies import scope_q
+
+
+def organization_search_text(*, name, legal_form, vat_id, domain, emails, phones) -> str:
+    """The text an organisation is found by (services and the bulk seeder both use this)."""
+    return search_text(name, legal_form, vat_id, domain, emails, phones)
+
+
+def person_search_text(*, first_name, last_name, emails, phones) -> str:
+    """The text a person is found by."""
+    return search_text(first_name, last_name, emails, phones)
 
 
 class Tag(models.Model):

@@ -31,13 +31,19 @@ from kundenwert.core.normalize import (
     normalize_phone,
     normalize_vat_id,
     normalize_website,
-    search_text,
 )
 from kundenwert.core.records import check_not_archived, check_version, run_validators
 from kundenwert.org.models import Team
 from kundenwert.org.policies import can, is_admin, permissions_for
 
-from .models import Affiliation, Organization, Person, Tag
+from .models import (
+    Affiliation,
+    Organization,
+    Person,
+    Tag,
+    organization_search_text,
+    person_search_text,
+)
 
 ORGANIZATION_FIELDS = (
     "name", "legal_form", "vat_id", "industry", "website", "emails", "phones",
@@ -206,7 +212,14 @@ def _organization_normalizers(org: Organization) -> dict:
 
 def _organization_finish(org: Organization) -> None:
     org.domain = domain_from_website(org.website)
-    org.search_text = search_text(org.name, org.vat_id, org.domain, org.emails, org.phones)
+    org.search_text = organization_search_text(
+        name=org.name,
+        legal_form=org.legal_form,
+        vat_id=org.vat_id,
+        domain=org.domain,
+        emails=org.emails,
+        phones=org.phones,
+    )
 
 
 @service
@@ -320,8 +333,11 @@ def organization_delete(*, actor, organization_id: int) -> None:
 
 
 def _person_finish(person: Person) -> None:
-    person.search_text = search_text(
-        person.first_name, person.last_name, person.emails, person.phones
+    person.search_text = person_search_text(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        emails=person.emails,
+        phones=person.phones,
     )
 
 

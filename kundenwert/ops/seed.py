@@ -43,7 +43,14 @@ from kundenwert.activities.models import Activity
 from kundenwert.activities.services import render_body
 from kundenwert.audit.models import AuditEvent
 from kundenwert.audit.services import audit_record
-from kundenwert.contacts.models import Affiliation, Organization, Person, Tag
+from kundenwert.contacts.models import (
+    Affiliation,
+    Organization,
+    Person,
+    Tag,
+    organization_search_text,
+    person_search_text,
+)
 from kundenwert.core import search_migrations as sm
 from kundenwert.core.normalize import domain_from_website, search_text
 from kundenwert.org.models import Role, Team
@@ -618,7 +625,10 @@ class Generator:
             vat_id, industry[0 if lang == "de" else 1], website, domain, _json_strings(emails),
             _json_strings(phones), json.dumps(billing), json.dumps(shipping), owner.id,
             owner.team_id, status, parent,
-            search_text(name, vat_id, domain, emails, phones),
+            organization_search_text(
+                name=name, legal_form=legal_form, vat_id=vat_id, domain=domain, emails=emails,
+                phones=phones,
+            ),
         ))  # fmt: skip
         if r.random() < 0.3:
             for tag_id in r.sample(self.tag_ids, r.randint(1, 2)):
@@ -657,7 +667,7 @@ class Generator:
             person_id, self.stamp(created), self.stamp(updated), 1, None, salutation, title,
             first, last, _json_strings(emails), _json_strings(phones), job, person_lang,
             json.dumps(addresses), owner.id, owner.team_id,
-            search_text(first, last, emails, phones),
+            person_search_text(first_name=first, last_name=last, emails=emails, phones=phones),
         ))  # fmt: skip
         if r.random() < 0.1:
             batch.person_tags.append((person_id, r.choice(self.tag_ids)))

@@ -120,3 +120,9 @@ def test_timeline_shows_changes_but_not_refused_attempts(people):
         viewer=people["anna"], organization_id=org.pk, params={}
     )
     assert [e.event.verb for e in entries] == ["update", "create"]
+
+
+def test_name_with_legal_form_finds_the_organisation(people):
+    org = organization_create(actor=people["anna"], data={"name": "Müller", "legal_form": "GmbH"})
+    page = organization_list(viewer=people["anna"], params={"q": "Müller GmbH"})
+    assert [o.pk for o in page.rows] == [org.pk]

@@ -65,7 +65,7 @@ def test_create_normalises_stores_indexes_tags_and_audits(people):
     assert stored.archived_at is None
     assert sorted(stored.tags.values_list("name", flat=True)) == ["b2b", "messe"]
     assert stored.search_text == (
-        "müller gmbh de136695976 acme.de info@acme.de sales@acme.de +49301234567"
+        "müller gmbh gmbh de136695976 acme.de info@acme.de sales@acme.de +49301234567"
     )
     (event,) = watch.events
     assert event.actor == anna
