@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt
 
 MAX_ID = 2**63 - 1
 
@@ -27,7 +27,8 @@ def Text(max_length: int, min_length: int = 0):  # noqa: N802 - reads like a typ
     ]
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Strict: JSON `true` or "7" is not an id (pydantic would otherwise coerce them).
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 OrgStatus = Literal["prospect", "customer", "partner", "former_customer"]
 ActivityType = Literal["call", "meeting", "note", "task", "email"]
 
@@ -212,12 +213,12 @@ class AffiliationIn(Strict):
     person_id: Id
     organization_id: Id
     role: Text(100) = ""
-    is_primary: bool = False
+    is_primary: StrictBool = False
 
 
 class AffiliationPatch(Strict):
     role: Text(100) | None = None
-    is_primary: bool | None = None
+    is_primary: StrictBool | None = None
 
 
 # --- activities --------------------------------------------------------------------------------
@@ -260,9 +261,9 @@ class ActivityIn(Strict):
     body_format: Literal["markdown", "html"] = "markdown"
     starts_at: dt.datetime | None = None
     due_at: dt.datetime | None = None
-    duration_minutes: int | None = Field(None, ge=0, le=44640)
+    duration_minutes: StrictInt | None = Field(None, ge=0, le=44640)
     outcome: Text(200) = ""
-    is_done: bool = False
+    is_done: StrictBool = False
     owner_id: Id | None = None
     assignee_id: Id | None = None
     team_id: Id | None = None
@@ -277,9 +278,9 @@ class ActivityPatch(Strict):
     body_format: Literal["markdown", "html"] | None = None
     starts_at: dt.datetime | None = None
     due_at: dt.datetime | None = None
-    duration_minutes: int | None = Field(None, ge=0, le=44640)
+    duration_minutes: StrictInt | None = Field(None, ge=0, le=44640)
     outcome: Text(200) | None = None
-    is_done: bool | None = None
+    is_done: StrictBool | None = None
     owner_id: Id | None = None
     assignee_id: Id | None = None
     team_id: Id | None = None

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kundenwert.activities",
     "kundenwert.api",
     "kundenwert.ops",
+    "kundenwert.web",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kundenwert.core.middleware.RequestSourceMiddleware",
+    "kundenwert.web.middleware.ContentSecurityPolicyMiddleware",
+    "kundenwert.web.middleware.UserTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "kundenwert.config.urls"
@@ -99,7 +102,7 @@ LOGOUT_REDIRECT_URL = "login"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [PACKAGE_DIR / "config" / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -168,8 +168,10 @@ def person_list(*, viewer, params: dict[str, str], values: tuple[str, ...] | Non
 
 
 def affiliation_list(*, viewer, params: dict[str, str]) -> Page:
-    qs = Affiliation.objects.visible_to(viewer).filter(
-        organization__in=organizations_visible_to(viewer).values("id")
+    qs = (
+        Affiliation.objects.visible_to(viewer)
+        .filter(organization__in=organizations_visible_to(viewer).values("id"))
+        .select_related("person", "organization")
     )
     return run_list(qs, AFFILIATION_LIST, params=params)
 

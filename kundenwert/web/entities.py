@@ -1,0 +1,202 @@
+"""The entities the generic views serve: which selectors, services, columns and forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from kundenwert.activities.selectors import timeline_for_organization, timeline_for_person
+from kundenwert.contacts import selectors, services
+from kundenwert.contacts.models import Organization, Person
+from kundenwert.core.pagination import Page
+
+from .forms import OrganizationForm, PersonForm
+from .generic import Column, EntityConfig, FilterField, Related
+
+
+def _join(values: Any) -> str:
+    return ", ".join(str(v) for v in values or [])
+
+
+def _user_name(row: dict) -> str:
+    full = f"{row.get('owner__first_name') or ''} {row.get('owner__last_name') or ''}".strip()
+    return full or row.get("owner__username") or ""
+
+
+def _address(address: dict | None) -> str:
+    address = address or {}
+    city = " ".join(p for p in (address.get("postal_code"), address.get("city")) if p)
+    return ", ".join(p for p in (address.get("street"), city, address.get("country")) if p)
+
+
+OWNER_VALUES = ("owner__username", "owner__first_name", "owner__last_name")
+
+
+# --- organisations ------------------------------------------------------------------------------
+
+ORGANIZATION_VALUES = (
+    "id", "name", "legal_form", "status", "vat_id", "domain", "created_at", "updated_at",
+    *OWNER_VALUES,
+)  # fmt: skip
+STATUS_LABELS = dict(Organization.Status.choices)
+
+
+def organization_rows(*, viewer, params: dict[str, str]) -> Page:
+    # With `values`, each row also carries its sorted `tags`, fetched in the same query.
+    return selectors.organization_list(viewer=viewer, params=params, values=ORGANIZATION_VALUES)
+
+
+def organization_details(org: Organization) -> list[tuple[Any, Any]]:
+    return [
+        (_("Status"), org.get_status_display()),
+        (_("Legal form"), org.legal_form),
+        (_("VAT ID"), org.vat_id),
+        (_("Industry"), org.industry),
+        (_("Website"), org.website),
+        (_("Email addresses"), _join(org.emails)),
+        (_("Phone numbers"), _join(org.phones)),
+        (_("Billing address"), _address(org.billing_address)),
+        (_("Parent organisation"), org.parent or ""),
+        (_("Owner"), org.owner),
+        (_("Team"), org.team or ""),
+        (_("Tags"), _join(t.name for t in org.tags.all())),
+        (_("Created"), org.created_at),
+        (_("Last changed"), org.updated_at),
+    ]
+
+
+def organization_related(viewer, org: Organization) -> list[Related]:
+    people = selectors.person_list(
+        viewer=viewer,
+        params={"organization": str(org.pk), "limit": "50"},
+        values=("id", "title", "first_name", "last_name", "job_title"),
+    )
+    items = [
+        (
+            " ".join(p for p in (row["title"], row["first_name"], row["last_name"]) if p),
+            reverse("person-detail", args=[row["id"]]),
+            row["job_title"],
+        )
+        for row in people.rows
+    ]
+    return [Related(_("People"), items, _("No people linked yet."))]
+
+
+ORGANIZATIONS = EntityConfig(
+    name="organization",
+    path="organizations",
+    label=_("Organisation"),
+    label_plural=_("Organisations"),
+    list_rows=organization_rows,
+    get=lambda viewer, pk: selectors.organization_get(viewer=viewer, organization_id=pk),
+    columns=(
+        Column(_("Name"), lambda r: f"{r['name']} {r['legal_form']}".strip(), "name", link=True),
+        Column(_("Status"), lambda r: STATUS_LABELS.get(r["status"], r["status"])),
+        Column(_("Domain"), lambda r: r["domain"]),
+        Column(_("Tags"), lambda r: _join(r["tags"])),
+        Column(_("Owner"), _user_name),
+        Column(_("Last changed"), lambda r: r["updated_at"], "updated"),
+    ),
+    form_class=OrganizationForm,
+    create=services.organization_create,
+    update=lambda *, actor, pk, data, expected_version: services.organization_update(
+        actor=actor, organization_id=pk, data=data, expected_version=expected_version
+    ),
+    archive=lambda *, actor, pk: services.organization_archive(actor=actor, organization_id=pk),
+    restore=lambda *, actor, pk: services.organization_restore(actor=actor, organization_id=pk),
+    timeline=lambda *, viewer, pk, params: timeline_for_organization(
+        viewer=viewer, organization_id=pk, params=params
+    ),
+    details=organization_details,
+    related=organization_related,
+    activity_link="organization_ids",
+    filters=(
+        FilterField("status", _("Status"), tuple(Organization.Status.choices)),
+        FilterField("tag", _("Tag")),
+        FilterField("archived", _("Archived only"), checkbox_value="true"),
+    ),
+)
+
+
+# --- people -------------------------------------------------------------------------------------
+
+PERSON_VALUES = (
+    "id", "title", "first_name", "last_name", "job_title", "emails", "created_at",
+    "updated_at", *OWNER_VALUES,
+)  # fmt: skip
+
+
+def person_rows(*, viewer, params: dict[str, str]) -> Page:
+    return selectors.person_list(viewer=viewer, params=params, values=PERSON_VALUES)
+
+
+def person_details(person: Person) -> list[tuple[Any, Any]]:
+    return [
+        (_("Salutation"), person.get_salutation_display() if person.salutation else ""),
+        (_("Job title"), person.job_title),
+        (_("Email addresses"), _join(person.emails)),
+        (_("Phone numbers"), _join(person.phones)),
+        (_("Preferred language"), person.language),
+        (_("Owner"), person.owner),
+        (_("Team"), person.team or ""),
+        (_("Tags"), _join(t.name for t in person.tags.all())),
+        (_("Created"), person.created_at),
+        (_("Last changed"), person.updated_at),
+    ]
+
+
+def person_related(viewer, person: Person) -> list[Related]:
+    page = selectors.affiliation_list(viewer=viewer, params={"person": str(person.pk)})
+    items = [
+        (
+            str(aff.organization),
+            reverse("organization-detail", args=[aff.organization_id]),
+            " · ".join(p for p in (aff.role, _("primary") if aff.is_primary else "") if p),
+        )
+        for aff in page.rows
+    ]
+    return [Related(_("Organisations"), items, _("Not linked to an organisation."))]
+
+
+PEOPLE = EntityConfig(
+    name="person",
+    path="people",
+    label=_("Person"),
+    label_plural=_("People"),
+    list_rows=person_rows,
+    get=lambda viewer, pk: selectors.person_get(viewer=viewer, person_id=pk),
+    columns=(
+        Column(
+            _("Name"),
+            lambda r: " ".join(p for p in (r["title"], r["first_name"], r["last_name"]) if p),
+            "name",
+            link=True,
+        ),
+        Column(_("Job title"), lambda r: r["job_title"]),
+        Column(_("Email"), lambda r: (r["emails"] or [""])[0]),
+        Column(_("Tags"), lambda r: _join(r["tags"])),
+        Column(_("Owner"), _user_name),
+        Column(_("Last changed"), lambda r: r["updated_at"], "updated"),
+    ),
+    form_class=PersonForm,
+    create=services.person_create,
+    update=lambda *, actor, pk, data, expected_version: services.person_update(
+        actor=actor, person_id=pk, data=data, expected_version=expected_version
+    ),
+    archive=lambda *, actor, pk: services.person_archive(actor=actor, person_id=pk),
+    restore=lambda *, actor, pk: services.person_restore(actor=actor, person_id=pk),
+    timeline=lambda *, viewer, pk, params: timeline_for_person(
+        viewer=viewer, person_id=pk, params=params
+    ),
+    details=person_details,
+    related=person_related,
+    activity_link="person_ids",
+    filters=(
+        FilterField("tag", _("Tag")),
+        FilterField("archived", _("Archived only"), checkbox_value="true"),
+    ),
+)
+
+ENTITIES = (ORGANIZATIONS, PEOPLE)

@@ -1,0 +1,69 @@
+"""Every template of the web app renders: a tour of the pages plus the error handlers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.test import Client, RequestFactory
+
+import kundenwert.web
+from kundenwert.activities.services import activity_create
+from kundenwert.web import views
+from tests.web.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+TEMPLATES = Path(kundenwert.web.__file__).resolve().parent / "templates"
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def all_templates() -> set[str]:
+    return {str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")}
+
+
+def test_every_template_renders(world):
+    activity_create(
+        actor=world.people["anna"],
+        data={
+            "type": "task",
+            "subject": "Call back",
+            "due_at": dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+        },
+    )
+    anna = client_for(world.people["anna"])
+    org, person = world.org.pk, world.person.pk
+    tour = [
+        (Client(), "get", "/accounts/login/", {}, {}),
+        (anna, "get", "/", {}, {}),
+        (anna, "get", "/accounts/password/", {}, {}),
+        (anna, "get", "/organizations/", {}, {}),
+        (anna, "get", "/organizations/?limit=1", {}, HTMX),
+        (anna, "get", "/organizations/?q=zz", {}, HTMX),
+        (anna, "get", f"/organizations/{org}/", {}, {}),
+        (anna, "get", f"/organizations/{org}/edit/", {}, {}),
+        (anna, "get", f"/organizations/{org}/edit/", {}, HTMX),
+        (anna, "get", f"/organizations/{org}/archive/", {}, {}),
+        (anna, "post", f"/organizations/{org}/activities/", {"type": "note", "subject": "x"}, HTMX),
+        (anna, "get", f"/people/{person}/", {}, {}),
+        (anna, "get", "/people/new/", {}, {}),
+        (anna, "get", "/search/?q=nord", {}, {}),
+        (anna, "get", f"/organizations/{world.other_org.pk}/", {}, {}),
+        (client_for(world.people["vera"]), "get", f"/organizations/{org}/edit/", {}, {}),
+    ]
+    rendered: set[str] = set()
+    for client, method, url, data, headers in tour:
+        response = getattr(client, method)(url, data, **headers)
+        assert response.status_code in {200, 403, 404}, url
+        rendered |= {t.name for t in response.templates if t.name}
+    # The error handlers Django calls itself.
+    request = RequestFactory().get("/")
+    request.user = world.people["anna"]
+    bad = views.bad_request(request)
+    assert bad.status_code == 400 and b"<h1>" in bad.content
+    broken = views.server_error(request)
+    assert broken.status_code == 500 and b"<h1>" in broken.content
+    rendered |= {"web/errors/400.html", "web/errors/500.html"}
+    assert all_templates() - rendered == set()
+    assert len(all_templates()) >= 18  # the glob found the templates
