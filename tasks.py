@@ -31,7 +31,7 @@ def run(*cmd: str | Path, env: dict | None = None) -> None:
 
 
 def install(extra: str = "") -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - tasks.py runs before the venv exists
         sys.exit("Kundenwert needs Python 3.11 or newer.")
     if not PY.exists():
         print(f"Creating {VENV} …", flush=True)
