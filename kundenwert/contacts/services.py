@@ -7,6 +7,8 @@ PermissionDenied, NotFound, ConflictError or PreconditionFailed. Nothing half-wr
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -198,7 +200,7 @@ def _check_parent(actor, org: Organization) -> None:
         )
 
 
-def _organization_normalizers(org: Organization) -> dict:
+def _organization_normalizers() -> dict:
     def parent(value):
         if value is None:
             return None
@@ -222,28 +224,88 @@ def _organization_finish(org: Organization) -> None:
     )
 
 
-@service
-def organization_create(*, actor, data: dict) -> Organization:
-    """Create an organisation owned by `data["owner_id"]` (default: the actor)."""
+@dataclass(frozen=True)
+class _Kind:
+    """What differs between the contact records that share one create/update path."""
+
+    model: type
+    entity: str
+    fields: tuple[str, ...]
+    normalizers: Callable[[], dict]
+    finish: Callable[[object], None]
+    # Checks that need the saved record (e.g. the parent chain); `data` holds what an update
+    # sent, None on create (everything is new).
+    check: Callable[[object, object, dict | None], None] = lambda actor, instance, data: None
+
+
+def _fields_of(kind: _Kind, data: dict) -> tuple[dict, list | None]:
     data = _rename_ids(data)
     tags = data.pop("tags", None)
-    unknown = set(data) - set(ORGANIZATION_FIELDS)
+    unknown = set(data) - set(kind.fields)
     if unknown:
         raise ValidationError({k: [_("Unknown field.")] for k in sorted(unknown)})
-    org = Organization(owner=actor, team=_default_team(actor))
-    run_validators(org, data, _organization_normalizers(org))
-    _organization_finish(org)
-    _require(actor, "organization", "edit", org)
-    org.save()
-    _check_parent(actor, org)
-    names = _set_tags(org, tags)
+    return data, tags
+
+
+def _create(kind: _Kind, *, actor, data: dict):
+    data, tags = _fields_of(kind, data)
+    instance = kind.model(owner=actor, team=_default_team(actor))
+    run_validators(instance, data, kind.normalizers())
+    kind.finish(instance)
+    _require(actor, kind.entity, "edit", instance)
+    instance.save()
+    kind.check(actor, instance, None)
+    names = _set_tags(instance, tags)
     audit_record(
         actor=actor,
         verb=AuditEvent.Verb.CREATE,
-        target=org,
-        changes=diff({}, {**snapshot(org, ORGANIZATION_FIELDS), "tags": names}),
+        target=instance,
+        changes=diff({}, {**snapshot(instance, kind.fields), "tags": names}),
     )
-    return org
+    return instance
+
+
+def _update(kind: _Kind, *, actor, pk: int, data: dict, expected_version: int | None):
+    data, tags = _fields_of(kind, data)
+    instance = _lock_visible(kind.model, actor, pk)
+    _require(actor, kind.entity, "edit", instance)
+    check_version(instance, expected_version)
+    check_not_archived(instance)
+    before = {**snapshot(instance, kind.fields), "tags": _tag_names(instance)}
+    run_validators(instance, data, kind.normalizers())
+    kind.finish(instance)
+    _require(actor, kind.entity, "edit", instance)  # the new owner/team must be in reach too
+    kind.check(actor, instance, data)
+    after_tags = _set_tags(instance, tags) if tags is not None else before["tags"]
+    changes = diff(before, {**snapshot(instance, kind.fields), "tags": after_tags})
+    if changes:
+        instance.version += 1
+        instance.save()
+        audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, target=instance, changes=changes)
+    return instance
+
+
+def _organization_check(actor, org: Organization, data: dict | None) -> None:
+    # Only a parent that is being set is checked: an unchanged one may since have moved out of
+    # the actor's sight, which must not block unrelated edits.
+    if data is None or "parent" in data:
+        _check_parent(actor, org)
+
+
+ORGANIZATION = _Kind(
+    model=Organization,
+    entity="organization",
+    fields=ORGANIZATION_FIELDS,
+    normalizers=_organization_normalizers,
+    finish=_organization_finish,
+    check=_organization_check,
+)
+
+
+@service
+def organization_create(*, actor, data: dict) -> Organization:
+    """Create an organisation owned by `data["owner_id"]` (default: the actor)."""
+    return _create(ORGANIZATION, actor=actor, data=data)
 
 
 @service
@@ -251,28 +313,9 @@ def organization_update(
     *, actor, organization_id: int, data: dict, expected_version: int | None = None
 ) -> Organization:
     """Change the given fields; refuse a stale version with PreconditionFailed."""
-    data = _rename_ids(data)
-    tags = data.pop("tags", None)
-    unknown = set(data) - set(ORGANIZATION_FIELDS)
-    if unknown:
-        raise ValidationError({k: [_("Unknown field.")] for k in sorted(unknown)})
-    org = _lock_visible(Organization, actor, organization_id)
-    _require(actor, "organization", "edit", org)
-    check_version(org, expected_version)
-    check_not_archived(org)
-    before = {**snapshot(org, ORGANIZATION_FIELDS), "tags": _tag_names(org)}
-    run_validators(org, data, _organization_normalizers(org))
-    _organization_finish(org)
-    _require(actor, "organization", "edit", org)  # the new owner/team must be in reach too
-    if "parent" in data:  # an unchanged parent may since have moved out of the actor's sight
-        _check_parent(actor, org)
-    after_tags = _set_tags(org, tags) if tags is not None else before["tags"]
-    changes = diff(before, {**snapshot(org, ORGANIZATION_FIELDS), "tags": after_tags})
-    if changes:
-        org.version += 1
-        org.save()
-        audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, target=org, changes=changes)
-    return org
+    return _update(
+        ORGANIZATION, actor=actor, pk=organization_id, data=data, expected_version=expected_version
+    )
 
 
 def _archive(model, entity: str, *, actor, pk: int, restore: bool):
@@ -341,53 +384,27 @@ def _person_finish(person: Person) -> None:
     )
 
 
+PERSON = _Kind(
+    model=Person,
+    entity="person",
+    fields=PERSON_FIELDS,
+    normalizers=lambda: PERSON_NORMALIZERS,
+    finish=_person_finish,
+)
+
+
 @service
 def person_create(*, actor, data: dict) -> Person:
     """Create a person (with or without an organisation)."""
-    data = _rename_ids(data)
-    tags = data.pop("tags", None)
-    unknown = set(data) - set(PERSON_FIELDS)
-    if unknown:
-        raise ValidationError({k: [_("Unknown field.")] for k in sorted(unknown)})
-    person = Person(owner=actor, team=_default_team(actor))
-    run_validators(person, data, PERSON_NORMALIZERS)
-    _person_finish(person)
-    _require(actor, "person", "edit", person)
-    person.save()
-    names = _set_tags(person, tags)
-    audit_record(
-        actor=actor,
-        verb=AuditEvent.Verb.CREATE,
-        target=person,
-        changes=diff({}, {**snapshot(person, PERSON_FIELDS), "tags": names}),
-    )
-    return person
+    return _create(PERSON, actor=actor, data=data)
 
 
 @service
 def person_update(
     *, actor, person_id: int, data: dict, expected_version: int | None = None
 ) -> Person:
-    data = _rename_ids(data)
-    tags = data.pop("tags", None)
-    unknown = set(data) - set(PERSON_FIELDS)
-    if unknown:
-        raise ValidationError({k: [_("Unknown field.")] for k in sorted(unknown)})
-    person = _lock_visible(Person, actor, person_id)
-    _require(actor, "person", "edit", person)
-    check_version(person, expected_version)
-    check_not_archived(person)
-    before = {**snapshot(person, PERSON_FIELDS), "tags": _tag_names(person)}
-    run_validators(person, data, PERSON_NORMALIZERS)
-    _person_finish(person)
-    _require(actor, "person", "edit", person)
-    after_tags = _set_tags(person, tags) if tags is not None else before["tags"]
-    changes = diff(before, {**snapshot(person, PERSON_FIELDS), "tags": after_tags})
-    if changes:
-        person.version += 1
-        person.save()
-        audit_record(actor=actor, verb=AuditEvent.Verb.UPDATE, target=person, changes=changes)
-    return person
+    """Change the given fields; refuse a stale version with PreconditionFailed."""
+    return _update(PERSON, actor=actor, pk=person_id, data=data, expected_version=expected_version)
 
 
 @service
