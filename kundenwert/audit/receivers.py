@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from kundenwert.identity.signals import token_issued, token_revoked
+from kundenwert.identity.signals import token_issued, token_revoked, user_settings_changed
 
 from .models import AuditEvent
-from .services import audit_record
+from .services import audit_record, diff
 
 
 def _token_changes(token) -> dict:
@@ -41,6 +41,17 @@ def _on_token_revoked(sender, actor, token, **kwargs) -> None:
         target_id=token.pk,
         target_repr=f"{token.prefix}…",
         changes=_token_changes(token),
+    )
+
+
+@receiver(user_settings_changed, dispatch_uid="audit_user_settings_changed")
+def _on_user_settings_changed(sender, actor, user, before, after, **kwargs) -> None:
+    audit_record(
+        actor=actor,
+        verb=AuditEvent.Verb.UPDATE,
+        target=user,
+        target_type="user",
+        changes=diff(before, after),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from kundenwert.core.errors import PermissionDenied
 from kundenwert.core.listing import Filter, ListSpec, parse_int, parse_when, run_list, sorts
@@ -42,3 +42,26 @@ AUDIT_LIST = ListSpec(
 def audit_list(*, viewer, params: dict[str, str]) -> Page:
     """Return one page of audit events, newest first by default (administrators only)."""
     return run_list(audit_events_visible_to(viewer), AUDIT_LIST, params=params)
+
+
+def failed_logins_since(*, username: str, ip: str | None, since) -> tuple[int, int]:
+    """Count failed sign-ins since `since`: (for this user name, from this IP address).
+
+    The user-name count restarts at the user's last successful sign-in, so a few typos spread
+    over a working day never lock anybody out. Derived from the trail rather than a cache so
+    every process sees the same counts; the range on the indexed `at` column keeps it to the
+    last few minutes' events.
+    """
+    name = username[:150]
+    recent = AuditEvent.objects.filter(at__gte=since)
+    last_success = recent.filter(verb=AuditEvent.Verb.LOGIN, actor_repr__iexact=name).aggregate(
+        last=Max("at")
+    )["last"]
+    by_user = Q(target_repr__iexact=name)
+    if last_success is not None:
+        by_user &= Q(at__gt=last_success)
+    counts = {"by_user": Count("id", filter=by_user)}
+    if ip:
+        counts["by_ip"] = Count("id", filter=Q(ip=ip))
+    result = recent.filter(verb=AuditEvent.Verb.LOGIN_FAILED).aggregate(**counts)
+    return result["by_user"], result.get("by_ip", 0)

@@ -6,15 +6,16 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import zoneinfo
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kundenwert.core.errors import NotFound, ValidationError
+from kundenwert.core.errors import NotFound, PermissionDenied, ValidationError
 
 from .models import ApiToken, User
-from .signals import token_issued, token_revoked
+from .signals import token_issued, token_revoked, user_settings_changed
 
 TOKEN_PREFIX = "kw"
 
@@ -85,3 +86,40 @@ def token_authenticate(plaintext: str) -> ApiToken | None:
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
+
+
+def user_update_settings(*, actor: User, user_id: int, language: str, time_zone: str) -> User:
+    """Change a user's own language and time zone; nobody may change another user's settings.
+
+    Publishes `user_settings_changed` inside the transaction when something changed (the audit
+    trail records the before/after values).
+    """
+    if not getattr(actor, "is_authenticated", False) or actor.pk != user_id:
+        raise PermissionDenied(
+            _("You may change only your own settings."),
+            action="user.settings",
+            target_type="user",
+            target_id=str(user_id),
+        )
+    errors: dict[str, list[str]] = {}
+    if language not in User.Language.values:
+        errors["language"] = [_("Choose German or English.")]
+    if time_zone not in zoneinfo.available_timezones():
+        errors["time_zone"] = [_("Unknown time zone.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+        if user is None:
+            raise NotFound(_("No such user."))
+        before = {"language": user.language, "time_zone": user.time_zone}
+        after = {"language": language, "time_zone": time_zone}
+        if before != after:
+            user.language, user.time_zone = language, time_zone
+            user.save(update_fields=["language", "time_zone"])
+            user_settings_changed.send(
+                sender=User, actor=actor, user=user, before=before, after=after
+            )
+    # The actor's own object too, so the rest of this request sees the new settings.
+    actor.language, actor.time_zone = user.language, user.time_zone
+    return user

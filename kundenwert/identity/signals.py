@@ -10,3 +10,5 @@ from django.dispatch import Signal
 token_issued = Signal()
 # kwargs: actor, token
 token_revoked = Signal()
+# kwargs: actor, user, before, after (dicts of the changed settings: language, time_zone)
+user_settings_changed = Signal()

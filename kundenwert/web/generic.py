@@ -219,6 +219,7 @@ class EntityListView(EntityView):
             )
         rows = [
             {
+                "id": row["id"],
                 "url": config.url("detail", row["id"]),
                 "cells": [(column.value(row), column.link) for column in config.columns],
             }
@@ -233,6 +234,7 @@ class EntityListView(EntityView):
             "filters": config.filters,
             "next_url": _query(params, cursor=page.next_cursor) if page.next_cursor else None,
             "can_create": self.may("edit"),
+            "list_query": _query(base) if base else "",  # the export link keeps the filters
         }
         # "More" asks for the next rows only; the filter bar for the whole table.
         partial = "web/entity/_rows.html" if "cursor" in params else "web/entity/_table.html"

@@ -21,6 +21,7 @@ from kundenwert.contacts.selectors import contacts_search
 from kundenwert.core.errors import NotFound, ValidationError
 from kundenwert.core.search import MIN_TERM_LENGTH
 
+from .accounts import ThrottledAuthenticationForm
 from .generic import is_htmx, render_page
 
 
@@ -29,6 +30,8 @@ class SignInView(auth_views.LoginView):
 
     template_name = "web/auth/login.html"
     redirect_authenticated_user = True
+    # Refuses attempts while the user name or IP is throttled (see accounts.py).
+    authentication_form = ThrottledAuthenticationForm
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -126,6 +126,7 @@ def test_sign_in_search_open_and_add_a_note(page, world):
     expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
     sign_in(page)
     page.get_by_role("navigation").get_by_role("link", name="Organisationen").click()
+    page.wait_for_load_state()  # htmx binds its triggers once the page has loaded
     rows = page.locator("#rows tr")
     expect(rows).to_have_count(2)
     page.get_by_role("searchbox", name="Suchen", exact=True).fill("nordl")
@@ -225,7 +226,7 @@ def test_a_record_of_another_team_is_not_found(page, world):
 def test_switch_to_english(page, world):
     sign_in(page)
     page.get_by_role("navigation").get_by_role("link", name="Organisationen").click()
-    page.get_by_role("button", name="EN").click()
+    page.get_by_role("button", name="EN", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_role("heading", level=1)).to_have_text("Organisations")
     expect(page).to_have_url(re.compile(r"/organizations/$"))

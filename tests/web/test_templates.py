@@ -24,7 +24,7 @@ def all_templates() -> set[str]:
 
 
 def test_every_template_renders(world):
-    activity_create(
+    task = activity_create(
         actor=world.people["anna"],
         data={
             "type": "task",
@@ -38,6 +38,7 @@ def test_every_template_renders(world):
         (Client(), "get", "/accounts/login/", {}, {}),
         (anna, "get", "/", {}, {}),
         (anna, "get", "/accounts/password/", {}, {}),
+        (anna, "get", "/accounts/settings/", {}, {}),
         (anna, "get", "/organizations/", {}, {}),
         (anna, "get", "/organizations/?limit=1", {}, HTMX),
         (anna, "get", "/organizations/?q=zz", {}, HTMX),
@@ -49,6 +50,7 @@ def test_every_template_renders(world):
         (anna, "get", f"/people/{person}/", {}, {}),
         (anna, "get", "/people/new/", {}, {}),
         (anna, "get", "/search/?q=nord", {}, {}),
+        (anna, "get", "/tasks/", {}, {}),
         (anna, "get", f"/organizations/{world.other_org.pk}/", {}, {}),
         (client_for(world.people["vera"]), "get", f"/organizations/{org}/edit/", {}, {}),
     ]
@@ -57,6 +59,10 @@ def test_every_template_renders(world):
         response = getattr(client, method)(url, data, **headers)
         assert response.status_code in {200, 403, 404}, url
         rendered |= {t.name for t in response.templates if t.name}
+    # Rescheduling with an invalid date, without JavaScript: the form on a page of its own.
+    response = anna.post(f"/tasks/{task.pk}/reschedule/", {"due_at": "x"})
+    assert response.status_code == 422
+    rendered |= {t.name for t in response.templates if t.name}
     # The error handlers Django calls itself.
     request = RequestFactory().get("/")
     request.user = world.people["anna"]

@@ -1,0 +1,206 @@
+"""CSV export of a list: the same filters, sort and search as the page, every page of it.
+
+Rows come through the entity's selector page by page (keyset cursors), so only the records
+the viewer may see are written, and memory stays flat however long the list is.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kundenwert.contacts import selectors
+from kundenwert.contacts.models import Organization
+from kundenwert.core.errors import ValidationError
+from kundenwert.core.pagination import Page
+
+from .entities import OWNER_VALUES, _user_name
+from .generic import EntityView
+
+MAX_ROWS = 100_000
+PAGE_SIZE = "200"
+# A spreadsheet evaluates a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@")
+BOM = "\ufeff"  # Excel reads a CSV as UTF-8 only with it
+
+
+def neutralise(value: Any) -> str:
+    """Return the cell as text that no spreadsheet runs as a formula."""
+    text = "" if value is None else str(value)
+    if text and (text.startswith(FORMULA_STARTS) or ord(text[0]) < 32 or text[0] == "\x7f"):
+        return "'" + text
+    return text
+
+
+def _join(values: Any) -> str:
+    return ", ".join(str(v) for v in values or [])
+
+
+def _when(value: Any) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    label: str | Promise
+    value: Callable[[dict], Any]
+
+
+@dataclass(frozen=True)
+class Export:
+    """What one entity's CSV holds: the selector's columns and how each becomes a cell."""
+
+    rows: Callable[..., Page]  # (viewer=, params=, values=) → Page of dicts
+    values: tuple[str, ...]
+    columns: tuple[ExportColumn, ...]
+
+
+L = gettext_lazy
+STATUS_LABELS = dict(Organization.Status.choices)
+
+EXPORTS: dict[str, Export] = {
+    "organization": Export(
+        rows=selectors.organization_list,
+        values=(
+            "id",
+            "name",
+            "legal_form",
+            "status",
+            "vat_id",
+            "industry",
+            "website",
+            "domain",
+            "emails",
+            "phones",
+            "created_at",
+            "updated_at",
+            *OWNER_VALUES,
+        ),
+        columns=(
+            ExportColumn(L("ID"), lambda r: r["id"]),
+            ExportColumn(L("Name"), lambda r: r["name"]),
+            ExportColumn(L("Legal form"), lambda r: r["legal_form"]),
+            ExportColumn(L("Status"), lambda r: STATUS_LABELS.get(r["status"], r["status"])),
+            ExportColumn(L("VAT ID"), lambda r: r["vat_id"]),
+            ExportColumn(L("Industry"), lambda r: r["industry"]),
+            ExportColumn(L("Website"), lambda r: r["website"]),
+            ExportColumn(L("Email addresses"), lambda r: _join(r["emails"])),
+            ExportColumn(L("Phone numbers"), lambda r: _join(r["phones"])),
+            ExportColumn(L("Tags"), lambda r: _join(r["tags"])),
+            ExportColumn(L("Owner"), _user_name),
+            ExportColumn(L("Created"), lambda r: _when(r["created_at"])),
+            ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
+        ),
+    ),
+    "person": Export(
+        rows=selectors.person_list,
+        values=(
+            "id",
+            "title",
+            "first_name",
+            "last_name",
+            "job_title",
+            "emails",
+            "phones",
+            "language",
+            "created_at",
+            "updated_at",
+            *OWNER_VALUES,
+        ),
+        columns=(
+            ExportColumn(L("ID"), lambda r: r["id"]),
+            ExportColumn(L("Title"), lambda r: r["title"]),
+            ExportColumn(L("First name"), lambda r: r["first_name"]),
+            ExportColumn(L("Last name"), lambda r: r["last_name"]),
+            ExportColumn(L("Job title"), lambda r: r["job_title"]),
+            ExportColumn(L("Email addresses"), lambda r: _join(r["emails"])),
+            ExportColumn(L("Phone numbers"), lambda r: _join(r["phones"])),
+            ExportColumn(L("Preferred language"), lambda r: r["language"]),
+            ExportColumn(L("Tags"), lambda r: _join(r["tags"])),
+            ExportColumn(L("Owner"), _user_name),
+            ExportColumn(L("Created"), lambda r: _when(r["created_at"])),
+            ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
+        ),
+    ),
+}
+
+
+class _Line:
+    """A file-like sink for csv.writer that hands back the last line written."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+class ExportView(EntityView):
+    """Answer the list as a CSV download, streamed page by page."""
+
+    http_method_names = ["get"]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        export = EXPORTS[self.entity.name]
+        # The list's own parameters; the cursor and page size are the export's business.
+        params = {
+            k: v for k, v in request.GET.items() if v.strip() and k not in {"cursor", "limit"}
+        }
+        params["limit"] = PAGE_SIZE
+        try:
+            first = export.rows(viewer=request.user, params=params, values=export.values)
+        except ValidationError as exc:
+            return HttpResponse(
+                " ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
+            )
+        response = StreamingHttpResponse(
+            # The body is written after the view returned, when the middleware may have reset
+            # the user's language and time zone: the generator keeps them.
+            self.lines(
+                export, params, first, translation.get_language(), timezone.get_current_timezone()
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.localtime().strftime("%Y-%m-%d")
+        response["Content-Disposition"] = f'attachment; filename="{self.entity.path}-{stamp}.csv"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def lines(
+        self, export: Export, params: dict[str, str], page: Page, language: str, zone
+    ) -> Iterator[str]:
+        """Yield the BOM, the header and the rows, one page per chunk, fetching pages lazily."""
+        writer = csv.writer(_Line())
+        with translation.override(language), timezone.override(zone):
+            header = BOM + writer.writerow([neutralise(str(c.label)) for c in export.columns])
+        yield header
+        written = 0
+        while True:
+            with translation.override(language), timezone.override(zone):
+                chunk, written, cut = self.chunk(writer, export, page, written)
+            yield chunk
+            if cut or not page.next_cursor:
+                return
+            page = export.rows(
+                viewer=self.request.user,
+                params={**params, "cursor": page.next_cursor},
+                values=export.values,
+            )
+
+    @staticmethod
+    def chunk(writer, export: Export, page: Page, written: int) -> tuple[str, int, bool]:
+        """Return the page's lines, the new row count, and whether the cap cut the export."""
+        lines = []
+        for row in page.rows:
+            if written >= MAX_ROWS:
+                note = _("Export stopped after %(count)d rows; narrow the filters.")
+                lines.append(writer.writerow([note % {"count": MAX_ROWS}]))
+                return "".join(lines), written, True
+            lines.append(writer.writerow([neutralise(c.value(row)) for c in export.columns]))
+            written += 1
+        return "".join(lines), written, False
