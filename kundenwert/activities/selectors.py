@@ -213,3 +213,25 @@ def timeline_for_person(
         verb__in=TIMELINE_VERBS
     )
     return _timeline(viewer, acts, events, params=params)
+
+
+def recent_activity_for(*, viewer, limit: int = 10) -> list[Activity]:
+    """Return the newest live activities on the viewer's records (or their own), newest first."""
+    mine = (
+        Q(organizations__owner_id=viewer.pk)
+        | Q(people__owner_id=viewer.pk)
+        | Q(owner_id=viewer.pk)
+        | Q(assignee_id=viewer.pk)
+    )
+    # The M2M joins can repeat a row; filter by id in a subquery instead of distinct().
+    # Only what has happened: a task's occurred_at is its due date, and may lie ahead.
+    ids = (
+        activities_visible_to(viewer)
+        .filter(mine, archived_at__isnull=True, occurred_at__lte=timezone.now())
+        .values("pk")
+    )
+    return list(
+        Activity.objects.filter(pk__in=ids)
+        .select_related("owner")
+        .order_by("-occurred_at", "-id")[:limit]
+    )

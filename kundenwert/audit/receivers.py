@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from kundenwert.identity.signals import token_issued, token_revoked, user_settings_changed
+from kundenwert.identity.signals import (
+    password_changed,
+    token_issued,
+    token_revoked,
+    user_settings_changed,
+)
 
 from .models import AuditEvent
 from .services import audit_record, diff
@@ -52,6 +57,18 @@ def _on_user_settings_changed(sender, actor, user, before, after, **kwargs) -> N
         target=user,
         target_type="user",
         changes=diff(before, after),
+    )
+
+
+@receiver(password_changed, dispatch_uid="audit_password_changed")
+def _on_password_changed(sender, actor, user, **kwargs) -> None:
+    # Only the fact of the change is recorded, never the hash.
+    audit_record(
+        actor=actor,
+        verb=AuditEvent.Verb.UPDATE,
+        target=user,
+        target_type="user",
+        changes={"password": ["…", "changed"]},
     )
 
 

@@ -251,3 +251,35 @@ def contacts_search(*, viewer, params: dict[str, str]) -> dict[str, list]:
             people.filter(search_q(people, term)).order_by("last_name", "first_name", "id")[:limit]
         ),
     }
+
+
+def organizations_created_per_month(*, viewer, months: int = 12) -> list[tuple]:
+    """Return [(first day of month, count)] of new visible organisations, oldest month first."""
+    import datetime as dt
+
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    starts = []
+    year, month = today.year, today.month
+    for _i in range(months):
+        starts.append(dt.date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    starts.reverse()
+    since = timezone.make_aware(dt.datetime.combine(starts[0], dt.time.min))
+    rows = (
+        organizations_visible_to(viewer)
+        .filter(created_at__gte=since)
+        .annotate(month=TruncMonth("created_at", tzinfo=timezone.get_current_timezone()))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[dt.date, int] = {}
+    for row in rows:
+        value = row["month"]
+        key = value.date() if isinstance(value, dt.datetime) else value
+        counts[key] = counts.get(key, 0) + row["n"]
+    return [(start, counts.get(start, 0)) for start in starts]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import accounts, tasks, views
+from . import accounts, password_reset, tasks, views
 from .bulk import BulkView
 from .entities import ENTITIES
 from .export import ExportView
@@ -17,6 +17,26 @@ urlpatterns = [
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/settings/", accounts.account_settings, name="account-settings"),
+    path(
+        "accounts/password/reset/",
+        password_reset.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "accounts/password/reset/done/",
+        password_reset.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/password/reset/<uidb64>/<token>/",
+        password_reset.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/password/reset/complete/",
+        password_reset.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("accounts/language/", accounts.language_switch, name="language-switch"),
 ]
 for _entity in ENTITIES:

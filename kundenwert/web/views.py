@@ -15,11 +15,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kundenwert.activities.selectors import tasks_for
+from kundenwert.activities.selectors import recent_activity_for, tasks_for
 from kundenwert.activities.services import activity_complete
-from kundenwert.contacts.selectors import contacts_search
+from kundenwert.contacts.selectors import contacts_search, organizations_created_per_month
 from kundenwert.core.errors import NotFound, ValidationError
 from kundenwert.core.search import MIN_TERM_LENGTH
+from kundenwert.identity.signals import password_changed
 
 from .accounts import ThrottledAuthenticationForm
 from .generic import is_htmx, render_page
@@ -62,15 +63,23 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # The audit trail records that the password changed (never the hash).
+        password_changed.send(sender=type(form.user), actor=form.user, user=form.user)
         messages.success(self.request, _("Your password has been changed."))
         return response
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page: the user's open tasks, soonest first."""
+    """The start page: open tasks, recent activity on my records, new organisations a month."""
     tasks = tasks_for(viewer=request.user, params={"limit": "10"})
-    return render(request, "web/home.html", {"tasks": tasks.rows, "more_tasks": tasks.next_cursor})
+    context = {
+        "tasks": tasks.rows,
+        "more_tasks": tasks.next_cursor,
+        "recent_activity": recent_activity_for(viewer=request.user, limit=10),
+        "new_organizations": organizations_created_per_month(viewer=request.user, months=12),
+    }
+    return render(request, "web/home.html", context)
 
 
 @login_required

@@ -36,6 +36,10 @@ def test_every_template_renders(world):
     org, person = world.org.pk, world.person.pk
     tour = [
         (Client(), "get", "/accounts/login/", {}, {}),
+        (Client(), "get", "/accounts/password/reset/", {}, {}),
+        (Client(), "get", "/accounts/password/reset/done/", {}, {}),
+        (Client(), "get", "/accounts/password/reset/MQ/invalid-token/", {}, {}),
+        (Client(), "get", "/accounts/password/reset/complete/", {}, {}),
         (anna, "get", "/", {}, {}),
         (anna, "get", "/accounts/password/", {}, {}),
         (anna, "get", "/accounts/settings/", {}, {}),
