@@ -22,7 +22,7 @@ from kundenwert.core.errors import NotFound, ValidationError
 from kundenwert.core.search import MIN_TERM_LENGTH
 from kundenwert.identity.signals import password_changed
 
-from .accounts import ThrottledAuthenticationForm
+from .accounts import ThrottledAuthenticationForm, set_language_cookie
 from .generic import is_htmx, render_page
 
 
@@ -39,17 +39,7 @@ class SignInView(auth_views.LoginView):
         language = form.get_user().language
         if language in dict(settings.LANGUAGES):
             translation.activate(language)
-            # LocaleMiddleware reads the cookie on every request (sessions hold no language).
-            response.set_cookie(
-                settings.LANGUAGE_COOKIE_NAME,
-                language,
-                max_age=settings.LANGUAGE_COOKIE_AGE,
-                path=settings.LANGUAGE_COOKIE_PATH,
-                domain=settings.LANGUAGE_COOKIE_DOMAIN,
-                secure=settings.LANGUAGE_COOKIE_SECURE,
-                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            )
+            set_language_cookie(response, language)
         return response
 
 
