@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from . import errors
+from . import catalog, errors, sales
 from .auth import AUTH
 from .routers import activities, affiliations, audit, directory, organizations, people, search
 
@@ -28,3 +28,6 @@ api.add_router("/activities", activities)
 api.add_router("/", directory)
 api.add_router("/audit", audit)
 api.add_router("/search", search)
+api.add_router("/catalog", catalog.products)
+api.add_router("/pipelines", sales.pipelines)
+api.add_router("/deals", sales.deals)

@@ -8,6 +8,7 @@ DATABASE_URL must be given; HTTPS-only cookies, HSTS and SSL redirect are on.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -56,6 +57,16 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Reverse proxies whose X-Forwarded-For is believed (kundenwert.core.net.client_ip): addresses
+# or networks. Checked here so a typo stops the start instead of failing every request.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is neither an IP address nor a network."
+        ) from None
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -70,7 +81,9 @@ INSTALLED_APPS = [
     "kundenwert.org",
     "kundenwert.audit",
     "kundenwert.contacts",
+    "kundenwert.catalog",
     "kundenwert.activities",
+    "kundenwert.sales",
     "kundenwert.api",
     "kundenwert.ops",
     "kundenwert.web",

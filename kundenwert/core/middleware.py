@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kundenwert.core.context import acting_through
+from kundenwert.core.net import client_ip
 
 
 class RequestSourceMiddleware:
@@ -11,5 +12,5 @@ class RequestSourceMiddleware:
 
     def __call__(self, request):
         source = "api" if request.path_info.startswith("/api/") else "web"
-        with acting_through(source, ip=request.META.get("REMOTE_ADDR") or None):
+        with acting_through(source, ip=client_ip(request)):
             return self.get_response(request)

@@ -17,7 +17,9 @@ class Level(models.IntegerChoices):
 
 
 ACTIONS = ("read", "edit", "delete")
-ENTITIES = ("organization", "person", "activity")
+# The customer record (owned, team-scoped) and the offer side of #4.
+CONTACT_ENTITIES = ("organization", "person", "activity")
+ENTITIES = (*CONTACT_ENTITIES, "product", "deal", "lead")
 
 
 class Team(models.Model):
@@ -75,22 +77,50 @@ def _grant(read: int, edit: int, delete: int | None = None) -> dict:
 
 ALL, TEAM, OWN, NONE = Level.ALL, Level.TEAM, Level.OWN, Level.NONE
 
-# The roles every installation starts with (see docs/adr/0002-permissions.md).
+# The roles every installation starts with (see docs/adr/0002-permissions.md). The catalogue
+# ("product") has no owner: editing it needs the level "all".
 SHIPPED_ROLES: dict[str, dict] = {
     "administrator": {
         "name": "Administrator",
         "is_admin": True,
         "permissions": {e: _grant(ALL, ALL) for e in ENTITIES},
     },
-    "manager": {"name": "Manager", "permissions": {e: _grant(ALL, TEAM) for e in ENTITIES}},
-    "sales": {"name": "Sales", "permissions": {e: _grant(TEAM, OWN) for e in ENTITIES}},
-    "service": {"name": "Service", "permissions": {e: _grant(ALL, OWN) for e in ENTITIES}},
+    "manager": {
+        "name": "Manager",
+        "permissions": {
+            **{e: _grant(ALL, TEAM) for e in CONTACT_ENTITIES},
+            "product": _grant(ALL, ALL),
+            "deal": _grant(ALL, TEAM),
+            "lead": _grant(ALL, TEAM),
+        },
+    },
+    "sales": {
+        "name": "Sales",
+        "permissions": {
+            **{e: _grant(TEAM, OWN) for e in CONTACT_ENTITIES},
+            "product": _grant(ALL, NONE),
+            "deal": _grant(TEAM, OWN),
+            "lead": _grant(TEAM, OWN),
+        },
+    },
+    "service": {
+        "name": "Service",
+        "permissions": {
+            **{e: _grant(ALL, OWN) for e in CONTACT_ENTITIES},
+            "product": _grant(ALL, NONE),
+            "deal": _grant(ALL, NONE),
+            "lead": _grant(NONE, NONE),
+        },
+    },
     "marketing": {
         "name": "Marketing",
         "permissions": {
             "organization": _grant(ALL, OWN),
             "person": _grant(ALL, OWN),
             "activity": _grant(ALL, NONE),
+            "product": _grant(ALL, NONE),
+            "deal": _grant(ALL, NONE),
+            "lead": _grant(ALL, OWN),
         },
     },
     "read-only": {"name": "Read-only", "permissions": {e: _grant(ALL, NONE) for e in ENTITIES}},

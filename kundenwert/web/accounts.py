@@ -10,9 +10,11 @@ shared cache. Limits (settings, with these defaults):
 
 Once a limit is reached, every further attempt for that user name (or from that address) is
 refused with the same message, without checking the password and whether or not the user
-exists, until the oldest failure in the window has aged out. The IP address is REMOTE_ADDR:
-behind a reverse proxy that must pass the client's address on (or the per-IP limit counts the
-proxy).
+exists, until the oldest failure in the window has aged out. The IP address is the one the
+audit trail records, from ``kundenwert.core.net.client_ip``: REMOTE_ADDR, or behind a reverse
+proxy listed in the ``TRUSTED_PROXIES`` setting the client's address from ``X-Forwarded-For``.
+Without that setting every client behind a proxy shares the proxy's address, and the per-IP
+limit counts them all together.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from kundenwert.audit.selectors import failed_logins_since
+from kundenwert.core.net import client_ip
 from kundenwert.identity.models import User
 from kundenwert.identity.services import user_update_settings
 
@@ -58,8 +61,8 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username") or ""
-        ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
-        if login_throttled(username=username, ip=ip or None):
+        ip = client_ip(self.request) if self.request is not None else None
+        if login_throttled(username=username, ip=ip):
             # Neither the password nor the user's existence is looked at: the answer is the
             # same for every user name, so it tells an attacker nothing.
             self.throttled = True

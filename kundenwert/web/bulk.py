@@ -1,4 +1,4 @@
-"""Bulk actions on the rows ticked in a list: assign owner, add or remove a tag, archive.
+"""Bulk actions on the rows ticked in a list: assign owner or team, add or remove a tag, archive.
 
 Each record goes through the entity's services on its own, so every permission check, audit
 event and transaction is the one a single edit has: a refused record does not stop the others.
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from kundenwert.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from kundenwert.org.selectors import user_list
+from kundenwert.org.selectors import team_list, user_list
 
 from .generic import EntityConfig, EntityView
 
@@ -28,6 +28,7 @@ MAX_LISTED = 20  # refusals named in the message; the rest are only counted
 
 ACTIONS = (
     ("owner", gettext_lazy("Assign owner")),
+    ("team", gettext_lazy("Assign team")),
     ("add_tag", gettext_lazy("Add tag")),
     ("remove_tag", gettext_lazy("Remove tag")),
     ("archive", gettext_lazy("Archive")),
@@ -41,20 +42,36 @@ class BulkForm(forms.Form):
     owner_id = forms.TypedChoiceField(
         label=gettext_lazy("Owner"), coerce=int, empty_value=None, required=False, choices=()
     )
+    team_id = forms.TypedChoiceField(
+        label=gettext_lazy("Team"), coerce=int, empty_value=None, required=False, choices=()
+    )
     tag = forms.CharField(label=gettext_lazy("Tag"), max_length=50, required=False)
 
-    def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, viewer=None, actions: tuple[str, ...] | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("auto_id", "id_bulk_%s")  # apart from the filter form's fields
         super().__init__(*args, **kwargs)
+        offered = actions or tuple(key for key, _label in ACTIONS)
+        self.fields["action"].choices = [(k, label) for k, label in ACTIONS if k in offered]
+        if not {"add_tag", "remove_tag"} & set(offered):
+            del self.fields["tag"]
+        if "team" not in offered:
+            del self.fields["team_id"]
         if viewer is not None:
             users = user_list(viewer=viewer, params={"active": "true", "limit": "200"}).rows
             self.fields["owner_id"].choices = [("", "—")] + [(u.pk, str(u)) for u in users]
+            if "team_id" in self.fields:
+                teams = team_list(viewer=viewer, params={"limit": "200"}).rows
+                self.fields["team_id"].choices = [("", "—")] + [(t.pk, t.name) for t in teams]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         action = data.get("action")
         if action == "owner" and not data.get("owner_id"):
             self.add_error("owner_id", _("Choose the new owner."))
+        if action == "team" and not data.get("team_id"):
+            self.add_error("team_id", _("Choose the new team."))
         if action in {"add_tag", "remove_tag"} and not (data.get("tag") or "").strip():
             self.add_error("tag", _("Enter a tag."))
         return data
@@ -90,10 +107,9 @@ def apply(config: EntityConfig, *, actor, pk: int, action: str, data: dict[str, 
     version = record.version
     if action == "archive":
         result = config.archive(actor=actor, pk=pk)
-    elif action == "owner":
-        result = config.update(
-            actor=actor, pk=pk, data={"owner_id": data["owner_id"]}, expected_version=None
-        )
+    elif action in {"owner", "team"}:
+        key = f"{action}_id"
+        result = config.update(actor=actor, pk=pk, data={key: data[key]}, expected_version=None)
     else:
         tag = data["tag"].strip()
         names = {t.name for t in record.tags.all()}
@@ -157,7 +173,7 @@ class BulkView(EntityView):
     def post(self, request: HttpRequest) -> HttpResponse:
         config = self.entity
         back = self.back_url()
-        form = BulkForm(request.POST, viewer=request.user)
+        form = BulkForm(request.POST, viewer=request.user, actions=config.bulk_actions)
         try:
             ids = parse_ids(request.POST.getlist("ids"))
         except ValidationError as exc:

@@ -5,14 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from kundenwert.activities import selectors as activity_selectors
+from kundenwert.activities import services as activity_services
+from kundenwert.activities.models import Activity
 from kundenwert.activities.selectors import timeline_for_organization, timeline_for_person
 from kundenwert.contacts import selectors, services
 from kundenwert.contacts.models import Organization, Person
 from kundenwert.core.pagination import Page
 
-from .forms import OrganizationForm, PersonForm
+from .forms import ActivityEditForm, OrganizationForm, PersonForm
 from .generic import Column, EntityConfig, FilterField, Related
 
 
@@ -199,4 +205,113 @@ PEOPLE = EntityConfig(
     ),
 )
 
-ENTITIES = (ORGANIZATIONS, PEOPLE)
+# --- activities -----------------------------------------------------------------------------------
+
+ACTIVITY_VALUES = (
+    "id", "type", "subject", "occurred_at", "due_at", "is_done", "updated_at",
+    "assignee__username", "assignee__first_name", "assignee__last_name", *OWNER_VALUES,
+)  # fmt: skip
+TYPE_LABELS = dict(Activity.Type.choices)
+
+
+def _when(value: Any) -> str:
+    return date_format(localtime(value), "SHORT_DATETIME_FORMAT") if value else ""
+
+
+def _assignee_name(row: dict) -> str:
+    full = f"{row.get('assignee__first_name') or ''} {row.get('assignee__last_name') or ''}"
+    return full.strip() or row.get("assignee__username") or ""
+
+
+def activity_rows(*, viewer, params: dict[str, str]) -> Page:
+    return activity_selectors.activity_list(viewer=viewer, params=params, values=ACTIVITY_VALUES)
+
+
+def activity_details(activity: Activity) -> list[tuple[Any, Any]]:
+    done = ""
+    if activity.type == Activity.Type.TASK:
+        done = _("done") if activity.is_done else _("open")
+    return [
+        (_("Type"), activity.get_type_display()),
+        (_("Status"), done),
+        (_("Start"), _when(activity.starts_at)),
+        (_("Due"), _when(activity.due_at)),
+        (_("Duration (minutes)"), activity.duration_minutes),
+        (_("Outcome"), activity.outcome),
+        # Sanitised with nh3 when the activity was saved (kundenwert.activities.services).
+        (_("Text"), mark_safe(activity.body_html)),
+        (_("Assigned to"), activity.assignee or ""),
+        (_("Owner"), activity.owner),
+        (_("Team"), activity.team or ""),
+        (_("Created"), activity.created_at),
+        (_("Last changed"), activity.updated_at),
+    ]
+
+
+def activity_related(viewer, activity: Activity) -> list[Related]:
+    # activity_get prefetched the links; show only those the viewer may open.
+    orgs = selectors.organizations_visible_to(viewer).filter(
+        pk__in=[o.pk for o in activity.organizations.all()]
+    )
+    people = selectors.people_visible_to(viewer).filter(
+        pk__in=[p.pk for p in activity.people.all()]
+    )
+    return [
+        Related(
+            _("Organisations"),
+            [(str(o), reverse("organization-detail", args=[o.pk]), "") for o in orgs],
+            _("Not linked to an organisation."),
+        ),
+        Related(
+            _("People"),
+            [(str(p), reverse("person-detail", args=[p.pk]), "") for p in people],
+            _("No people linked yet."),
+        ),
+    ]
+
+
+ACTIVITIES = EntityConfig(
+    name="activity",
+    path="activities",
+    label=_("Activity"),
+    label_plural=_("Activities"),
+    list_rows=activity_rows,
+    get=lambda viewer, pk: activity_selectors.activity_get(viewer=viewer, activity_id=pk),
+    columns=(
+        Column(_("Subject"), lambda r: r["subject"], link=True),
+        Column(_("Type"), lambda r: TYPE_LABELS.get(r["type"], r["type"])),
+        Column(_("When"), lambda r: _when(r["occurred_at"]), "occurred"),
+        Column(_("Due"), lambda r: _when(r["due_at"]), "due"),
+        Column(
+            _("Done"),
+            lambda r: (_("yes") if r["is_done"] else _("no")) if r["type"] == "task" else "",
+        ),
+        Column(_("Assigned to"), _assignee_name),
+        Column(_("Owner"), _user_name),
+    ),
+    form_class=ActivityEditForm,
+    create=activity_services.activity_create,
+    update=lambda *, actor, pk, data, expected_version: activity_services.activity_update(
+        actor=actor, activity_id=pk, data=data, expected_version=expected_version
+    ),
+    archive=lambda *, actor, pk: activity_services.activity_archive(actor=actor, activity_id=pk),
+    restore=lambda *, actor, pk: activity_services.activity_restore(actor=actor, activity_id=pk),
+    details=activity_details,
+    related=activity_related,
+    filters=(
+        FilterField("type", _("Type"), tuple(Activity.Type.choices)),
+        FilterField("done", _("Done"), (("true", _("yes")), ("false", _("no")))),
+        FilterField(
+            "due",
+            _("Due"),
+            (("overdue", _("overdue")), ("today", _("today")), ("upcoming", _("upcoming"))),
+        ),
+        FilterField("archived", _("Archived only"), checkbox_value="true"),
+    ),
+    default_sort="-occurred",
+    also_own=lambda activity: (activity.assignee_id,),
+    bulk_actions=("owner", "team", "archive"),
+    search_hint=_("Subject or outcome…"),
+)
+
+ENTITIES = (ORGANIZATIONS, PEOPLE, ACTIVITIES)

@@ -17,12 +17,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kundenwert.activities.models import Activity
+from kundenwert.activities.selectors import activity_list
 from kundenwert.contacts import selectors
 from kundenwert.contacts.models import Organization
 from kundenwert.core.errors import ValidationError
 from kundenwert.core.pagination import Page
 
-from .entities import OWNER_VALUES, _user_name
+from .entities import OWNER_VALUES, _assignee_name, _user_name
 from .generic import EntityView
 
 MAX_ROWS = 100_000
@@ -65,6 +67,7 @@ class Export:
 
 L = gettext_lazy
 STATUS_LABELS = dict(Organization.Status.choices)
+TYPE_LABELS = dict(Activity.Type.choices)
 
 EXPORTS: dict[str, Export] = {
     "organization": Export(
@@ -125,6 +128,44 @@ EXPORTS: dict[str, Export] = {
             ExportColumn(L("Phone numbers"), lambda r: _join(r["phones"])),
             ExportColumn(L("Preferred language"), lambda r: r["language"]),
             ExportColumn(L("Tags"), lambda r: _join(r["tags"])),
+            ExportColumn(L("Owner"), _user_name),
+            ExportColumn(L("Created"), lambda r: _when(r["created_at"])),
+            ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
+        ),
+    ),
+    "activity": Export(
+        rows=activity_list,
+        values=(
+            "id",
+            "type",
+            "subject",
+            "body",
+            "starts_at",
+            "due_at",
+            "occurred_at",
+            "duration_minutes",
+            "outcome",
+            "is_done",
+            "done_at",
+            "created_at",
+            "updated_at",
+            "assignee__username",
+            "assignee__first_name",
+            "assignee__last_name",
+            *OWNER_VALUES,
+        ),
+        columns=(
+            ExportColumn(L("ID"), lambda r: r["id"]),
+            ExportColumn(L("Type"), lambda r: TYPE_LABELS.get(r["type"], r["type"])),
+            ExportColumn(L("Subject"), lambda r: r["subject"]),
+            ExportColumn(L("Text (Markdown)"), lambda r: r["body"]),
+            ExportColumn(L("Start"), lambda r: _when(r["starts_at"])),
+            ExportColumn(L("Due"), lambda r: _when(r["due_at"])),
+            ExportColumn(L("When"), lambda r: _when(r["occurred_at"])),
+            ExportColumn(L("Duration (minutes)"), lambda r: r["duration_minutes"]),
+            ExportColumn(L("Outcome"), lambda r: r["outcome"]),
+            ExportColumn(L("Done"), lambda r: _when(r["done_at"]) if r["is_done"] else ""),
+            ExportColumn(L("Assigned to"), _assignee_name),
             ExportColumn(L("Owner"), _user_name),
             ExportColumn(L("Created"), lambda r: _when(r["created_at"])),
             ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),

@@ -61,7 +61,8 @@ class ServiceForm(forms.Form):
         """Return the form's initial values for an existing record."""
         values = {name: getattr(record, name) for name in cls.base_fields if hasattr(record, name)}
         values["version"] = record.version
-        values["tags"] = sorted(t.name for t in record.tags.all())
+        if "tags" in cls.base_fields:
+            values["tags"] = sorted(t.name for t in record.tags.all())
         return values
 
     @classmethod
@@ -196,3 +197,43 @@ class ActivityForm(ServiceForm):
         if data.get("due_at") is None:
             data.pop("due_at", None)
         return data
+
+
+class ActivityEditForm(OwnedForm):
+    """The full form of an activity (its own page): every type, dates, outcome, assignee.
+
+    The records it is linked to stay as they are; new activities made here stand alone
+    (the inline form on a record's timeline links them).
+    """
+
+    DATE_INPUT = {
+        "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    }
+
+    type = forms.ChoiceField(label=_("Type"), choices=Activity.Type.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(
+        label=_("Text (Markdown)"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+    starts_at = forms.DateTimeField(label=_("Start"), required=False, **DATE_INPUT)
+    due_at = forms.DateTimeField(label=_("Due (tasks)"), required=False, **DATE_INPUT)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=0, max_value=60 * 24 * 31, required=False
+    )
+    outcome = forms.CharField(label=_("Outcome"), max_length=200, required=False)
+    is_done = forms.BooleanField(label=_("Done"), required=False)
+    assignee_id = forms.TypedChoiceField(
+        label=_("Assigned to"), coerce=int, empty_value=None, required=False, choices=()
+    )
+
+    def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
+        super().__init__(*args, viewer=viewer, **kwargs)
+        self.fields["assignee_id"].choices = [("", "—"), *self.fields["owner_id"].choices]
+        people = ("assignee_id", "owner_id", "team_id")
+        self.order_fields([name for name in self.fields if name not in people] + list(people))
+
+    @classmethod
+    def initial_for_new(cls, viewer) -> dict[str, Any]:
+        initial = super().initial_for_new(viewer)
+        return {**initial, "type": Activity.Type.TASK, "assignee_id": viewer.pk}

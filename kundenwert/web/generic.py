@@ -109,12 +109,19 @@ class EntityConfig:
     update: Callable[..., Any]  # (actor=, pk=, data=, expected_version=) → record
     archive: Callable[..., Any]  # (actor=, pk=)
     restore: Callable[..., Any]  # (actor=, pk=)
-    timeline: Callable[..., tuple[list, str | None]]  # (viewer=, pk=, params=)
     details: Callable[[Any], list[tuple[Any, Any]]]  # record → [(label, value)]
     related: Callable[[Any, Any], list[Related]]  # (viewer, record) → sections
-    activity_link: str  # the activity_create data key linking a new activity here
+    # The record's timeline and the activity_create data key linking a new activity to it;
+    # None for entities without one (an activity is itself on its records' timelines).
+    timeline: Callable[..., tuple[list, str | None]] | None = None  # (viewer=, pk=, params=)
+    activity_link: str | None = None
     filters: tuple[FilterField, ...] = field(default_factory=tuple)
     default_sort: str = "name"
+    # Users besides the owner for whom the record counts as their own (e.g. an assignee).
+    also_own: Callable[[Any], tuple[int | None, ...]] = lambda record: ()
+    # The bulk actions the list offers (see kundenwert.web.bulk.ACTIONS).
+    bulk_actions: tuple[str, ...] = ("owner", "team", "add_tag", "remove_tag", "archive")
+    search_hint: str | Promise | None = None  # the search box's placeholder
 
     def url_name(self, action: str) -> str:
         return f"{self.name}-{action}"
@@ -132,9 +139,12 @@ class EntityConfig:
             (f"{item}edit/", EntityFormView, "edit"),
             (f"{item}archive/", EntityArchiveView, "archive"),
             (f"{item}restore/", EntityRestoreView, "restore"),
-            (f"{item}timeline/", TimelineView, "timeline"),
-            (f"{item}activities/", ActivityCreateView, "activity"),
         ]
+        if self.timeline is not None:
+            views += [
+                (f"{item}timeline/", TimelineView, "timeline"),
+                (f"{item}activities/", ActivityCreateView, "activity"),
+            ]
         return [
             path(route, view.as_view(config=self), name=self.url_name(action))
             for route, view, action in views
@@ -163,7 +173,14 @@ class EntityView(LoginRequiredMixin, View):
         user = self.request.user
         if record is None:
             return can(user, self.entity.name, action, owner_id=user.pk)
-        return can(user, self.entity.name, action, owner_id=record.owner_id, team_id=record.team_id)
+        return can(
+            user,
+            self.entity.name,
+            action,
+            owner_id=record.owner_id,
+            team_id=record.team_id,
+            extra_own_ids=self.entity.also_own(record),
+        )
 
     def require(self, action: str, record=None) -> None:
         if not self.may(action, record):
@@ -235,6 +252,7 @@ class EntityListView(EntityView):
             "next_url": _query(params, cursor=page.next_cursor) if page.next_cursor else None,
             "can_create": self.may("edit"),
             "list_query": _query(base) if base else "",  # the export link keeps the filters
+            "cursor_page": "cursor" in params,  # rows appended to a list, not a list of their own
         }
         # "More" asks for the next rows only; the filter bar for the whole table.
         partial = "web/entity/_rows.html" if "cursor" in params else "web/entity/_table.html"
@@ -255,6 +273,8 @@ class EntityListView(EntityView):
 
 
 def _timeline(request: HttpRequest, config: EntityConfig, pk: int, params: dict) -> dict:
+    if config.timeline is None:
+        return {}
     entries, next_cursor = config.timeline(viewer=request.user, pk=pk, params=params)
     more = None
     if next_cursor:
@@ -276,11 +296,11 @@ class EntityDetailView(EntityView):
             "related": config.related(self.request.user, record),
             "can_edit": record.archived_at is None and self.may("edit", record),
             "can_archive": self.may("delete", record),
-            "can_add_activity": can(
-                self.request.user, "activity", "edit", owner_id=self.request.user.pk
-            ),
+            "has_timeline": config.timeline is not None,
+            "can_add_activity": config.activity_link is not None
+            and can(self.request.user, "activity", "edit", owner_id=self.request.user.pk),
             "activity_form": activity_form,
-            "activity_url": config.url("activity", pk),
+            "activity_url": config.url("activity", pk) if config.timeline is not None else None,
             **_timeline(self.request, config, pk, {}),
         }
         return render_page(

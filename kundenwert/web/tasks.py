@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kundenwert.activities.selectors import activity_get, tasks_for
+from kundenwert.activities.selectors import activity_get, task_when, tasks_for
 from kundenwert.activities.services import activity_update
 from kundenwert.core.errors import ConflictError, NotFound, ValidationError
 from kundenwert.core.pagination import Page
@@ -52,8 +52,9 @@ def _section(viewer, key: str, cursor: str | None) -> Page:
     page = tasks_for(viewer=viewer, params=params)
     if key == "overdue":
         start = _start_of_today()
-        rows = [task for task in page.rows if task.due_at is None or task.due_at < start]
-        # Rows come by due date: once one is due today, all later ones are too.
+        # Overdue rows all have a date (due, else start); a task without one is upcoming.
+        rows = [task for task in page.rows if task_when(task) < start]
+        # Rows come by that date: once one is due today, all later ones are too.
         if len(rows) < len(page.rows):
             page = Page(rows=rows, next_cursor=None)
     return page

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import accounts, password_reset, tasks, views
+from . import accounts, catalog, deals, password_reset, tasks, views
 from .bulk import BulkView
 from .entities import ENTITIES
 from .export import ExportView
@@ -51,3 +51,5 @@ for _entity in ENTITIES:
             f"{_entity.path}/bulk/", BulkView.as_view(config=_entity), name=_entity.url_name("bulk")
         ),
     ]
+urlpatterns += catalog.urlpatterns
+urlpatterns += deals.urlpatterns

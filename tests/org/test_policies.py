@@ -9,13 +9,37 @@ from kundenwert.org.policies import can, forget_permissions, is_admin, permissio
 
 A, T, OWN, N = Level.ALL, Level.TEAM, Level.OWN, Level.NONE
 
-# (read, edit, delete) per entity, as issue #2 specifies the shipped roles.
+CONTACTS = ("organization", "person", "activity")
+# (read, edit, delete) per entity, as issue #2 specifies the shipped roles for the customer
+# record and docs/adr/0002-permissions.md for the catalogue, deals and leads (issue #4).
 EXPECTED = {
     "administrator": {e: (A, A, A) for e in ENTITIES},
-    "manager": {e: (A, T, T) for e in ENTITIES},
-    "sales": {e: (T, OWN, OWN) for e in ENTITIES},
-    "service": {e: (A, OWN, OWN) for e in ENTITIES},
-    "marketing": {"organization": (A, OWN, OWN), "person": (A, OWN, OWN), "activity": (A, N, N)},
+    "manager": {
+        **{e: (A, T, T) for e in CONTACTS},
+        "product": (A, A, A),
+        "deal": (A, T, T),
+        "lead": (A, T, T),
+    },
+    "sales": {
+        **{e: (T, OWN, OWN) for e in CONTACTS},
+        "product": (A, N, N),
+        "deal": (T, OWN, OWN),
+        "lead": (T, OWN, OWN),
+    },
+    "service": {
+        **{e: (A, OWN, OWN) for e in CONTACTS},
+        "product": (A, N, N),
+        "deal": (A, N, N),
+        "lead": (N, N, N),
+    },
+    "marketing": {
+        "organization": (A, OWN, OWN),
+        "person": (A, OWN, OWN),
+        "activity": (A, N, N),
+        "product": (A, N, N),
+        "deal": (A, N, N),
+        "lead": (A, OWN, OWN),
+    },
     "read-only": {e: (A, N, N) for e in ENTITIES},
 }
 

@@ -88,6 +88,10 @@ def test_the_main_pages_have_no_serious_violations(axe_page, world):
         "edit form": f"/organizations/{world.org.pk}/edit/",
         "tasks": "/tasks/",
         "password change": "/accounts/password/",
+        "activity list": "/activities/",
+        "activity detail": f"/activities/{world.note.pk}/",
+        "activity form": "/activities/new/",
+        "empty list": "/organizations/?q=zzzzzz",
     }
     found = {}
     for name, url in pages.items():

@@ -258,3 +258,51 @@ def test_rescheduling_an_archived_task_shows_why(world, tasks):
     assert response.status_code == 422 and f'id="due-{task.pk}-error"' in html(response)
     task.refresh_from_db()
     assert (task.due_at, task.version) == before
+
+
+def test_tasks_with_only_a_start_are_listed_by_their_start(world):
+    anna = world.people["anna"]
+    started = activity_create(
+        actor=anna,
+        data={"type": "task", "subject": "Started yesterday", "starts_at": local_today(10, -1)},
+    )
+    activity_create(
+        actor=anna, data={"type": "task", "subject": "Starts today", "starts_at": local_today(23)}
+    )
+    activity_create(
+        actor=anna, data={"type": "task", "subject": "Started today", "starts_at": local_today(0)}
+    )
+    activity_create(
+        actor=anna,
+        data={"type": "task", "subject": "Starts next week", "starts_at": local_today(9, 7)},
+    )
+    client = client_for(anna)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = html(client.get("/tasks/"))
+    for subject, key in [
+        ("Started yesterday", "overdue"),
+        ("Starts today", "today"),
+        ("Started today", "today"),  # past, yet listed under today rather than overdue
+        ("Starts next week", "upcoming"),
+    ]:
+        assert body.count(f"{subject}</strong>") == 1, subject
+        assert f"{subject}</strong>" in section(body, key), subject
+    # The row says what the date is, and rescheduling starts from it.
+    start = local_today(10, -1)
+    row = re.search(rf'<li class="task" id="task-{started.pk}">.*?</li>', body, re.S).group(0)
+    assert f'start <time datetime="{start.isoformat()}">' in row
+    assert f'value="{start:%Y-%m-%d}T10:00"' in row
+
+
+def test_a_task_without_any_date_is_listed_last_under_upcoming(world, tasks):
+    anna = world.people["anna"]
+    undated = make_task(anna, "Sometime", local_today(9, days=-30))
+    Activity.objects.filter(pk=undated.pk).update(due_at=None, starts_at=None)  # older data
+    client = client_for(anna)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    body = html(client.get("/tasks/"))
+    assert body.count("Sometime</strong>") == 1
+    upcoming = section(body, "upcoming")
+    assert upcoming.index("Plan the workshop") < upcoming.index("Sometime</strong>")
+    assert "no date" in upcoming
+    assert "Sometime" not in section(body, "overdue") + section(body, "today")

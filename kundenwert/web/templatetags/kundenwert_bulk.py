@@ -15,7 +15,7 @@ def bulk_bar(context, config) -> dict:
     request = context["request"]
     return {
         "config": config,
-        "form": BulkForm(viewer=request.user),
+        "form": BulkForm(viewer=request.user, actions=config.bulk_actions),
         "next": request.get_full_path(),
         "max_ids": MAX_IDS,
         "csrf_token": context.get("csrf_token"),
