@@ -9,6 +9,7 @@ from operator import add, ge, gt, le, lt, sub
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from django.utils import translation
 from hypothesis import strategies as st
 
 from kundenwert.core.errors import DomainError, ValidationError
@@ -53,10 +54,13 @@ def test_a_non_finite_amount_is_refused(amount):
 
 @pytest.mark.parametrize("code", ["EUX", "€", "", "EURO", "XYZ"])
 def test_an_unknown_currency_is_refused(code):
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         Money(Decimal(1), code)
     assert caught.value.code == "invalid_currency"
-    assert f"“{code}”" in caught.value.messages[0]
+    assert caught.value.messages[0] == f"“{code}” is not a known ISO 4217 currency code."
+    with translation.override("de"), pytest.raises(ValidationError) as caught:
+        Money(Decimal(1), code)
+    assert caught.value.messages[0] == f"„{code}“ ist kein bekannter ISO-4217-Währungscode."
 
 
 def test_a_currency_must_be_a_code():
