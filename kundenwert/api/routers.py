@@ -80,7 +80,10 @@ class ActivityQuery(ListQuery):
     assignee: int | None = Field(None, ge=1, le=MAX_ID)
     team: int | None = Field(None, ge=1, le=MAX_ID)
     done: bool | None = None
-    due: str | None = Field(None, description="overdue, today, upcoming")
+    due: str | None = Field(
+        None,
+        description="overdue, today, upcoming; a task without a due date counts by its start",
+    )
     organization: int | None = Field(None, ge=1, le=MAX_ID)
     person: int | None = Field(None, ge=1, le=MAX_ID)
     updated_since: str | None = None
@@ -88,7 +91,11 @@ class ActivityQuery(ListQuery):
 
 
 class TaskQuery(ListQuery):
-    due: str | None = Field(None, description="overdue, today, upcoming")
+    due: str | None = Field(
+        None,
+        description="overdue, today, upcoming (also tasks with neither date, listed last); "
+        "a task without a due date counts by its start",
+    )
 
 
 class DirectoryQuery(ListQuery):
