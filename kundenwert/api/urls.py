@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from . import catalog, errors, sales
+from . import catalog, errors, leads, orders, sales
 from .auth import AUTH
 from .routers import activities, affiliations, audit, directory, organizations, people, search
 
@@ -31,3 +31,7 @@ api.add_router("/search", search)
 api.add_router("/catalog", catalog.products)
 api.add_router("/pipelines", sales.pipelines)
 api.add_router("/deals", sales.deals)
+api.add_router("/leads", leads.leads)
+api.add_router("/orders", orders.orders)
+api.add_router("/invoices", orders.invoices)
+api.add_router("/subscriptions", orders.subscriptions)

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "kundenwert.catalog",
     "kundenwert.activities",
     "kundenwert.sales",
+    "kundenwert.orders",
     "kundenwert.api",
     "kundenwert.ops",
     "kundenwert.web",
@@ -167,6 +168,11 @@ CSRF_COOKIE_SAMESITE = "Lax"
 
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "de")
+
+# The currency reports and the value engine convert every amount into (ISO 4217 code).
+BASE_CURRENCY = env("BASE_CURRENCY", "EUR").upper()
+if not (len(BASE_CURRENCY) == 3 and BASE_CURRENCY.isalpha()):
+    raise ImproperlyConfigured(f"BASE_CURRENCY: {BASE_CURRENCY!r} is not an ISO 4217 code.")
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", "Europe/Berlin")

@@ -19,7 +19,7 @@ class Level(models.IntegerChoices):
 ACTIONS = ("read", "edit", "delete")
 # The customer record (owned, team-scoped) and the offer side of #4.
 CONTACT_ENTITIES = ("organization", "person", "activity")
-ENTITIES = (*CONTACT_ENTITIES, "product", "deal", "lead")
+ENTITIES = (*CONTACT_ENTITIES, "product", "deal", "lead", "order", "invoice")
 
 
 class Team(models.Model):
@@ -92,6 +92,8 @@ SHIPPED_ROLES: dict[str, dict] = {
             "product": _grant(ALL, ALL),
             "deal": _grant(ALL, TEAM),
             "lead": _grant(ALL, TEAM),
+            "order": _grant(ALL, TEAM),
+            "invoice": _grant(ALL, TEAM),
         },
     },
     "sales": {
@@ -101,6 +103,8 @@ SHIPPED_ROLES: dict[str, dict] = {
             "product": _grant(ALL, NONE),
             "deal": _grant(TEAM, OWN),
             "lead": _grant(TEAM, OWN),
+            "order": _grant(TEAM, OWN),
+            "invoice": _grant(TEAM, NONE),
         },
     },
     "service": {
@@ -110,6 +114,8 @@ SHIPPED_ROLES: dict[str, dict] = {
             "product": _grant(ALL, NONE),
             "deal": _grant(ALL, NONE),
             "lead": _grant(NONE, NONE),
+            "order": _grant(ALL, NONE),
+            "invoice": _grant(ALL, NONE),
         },
     },
     "marketing": {
@@ -121,6 +127,8 @@ SHIPPED_ROLES: dict[str, dict] = {
             "product": _grant(ALL, NONE),
             "deal": _grant(ALL, NONE),
             "lead": _grant(ALL, OWN),
+            "order": _grant(ALL, NONE),
+            "invoice": _grant(NONE, NONE),
         },
     },
     "read-only": {"name": "Read-only", "permissions": {e: _grant(ALL, NONE) for e in ENTITIES}},

@@ -63,3 +63,25 @@ def team_get(*, viewer, team_id: int) -> Team:
     if team is None:
         raise NotFound(_("Team not found."))
     return team
+
+
+CHOICES_LIMIT = 500  # the directory of the companies Kundenwert is built for fits in one list
+
+
+def user_choices(*, viewer, limit: int = CHOICES_LIMIT) -> list[tuple[int, str]]:
+    """Return (id, name) of the active users, by user name: the options of an owner select.
+
+    One query on the user columns alone (no teams or roles), for pages that only need names.
+    """
+    rows = (
+        users_visible_to(viewer)
+        .filter(is_active=True)
+        .order_by("username", "id")
+        .values_list("id", "username", "first_name", "last_name")[:limit]
+    )
+    return [(pk, f"{first} {last}".strip() or username) for pk, username, first, last in rows]
+
+
+def team_choices(*, viewer, limit: int = CHOICES_LIMIT) -> list[tuple[int, str]]:
+    """Return (id, name) of the teams, by name: the options of a team select."""
+    return list(teams_visible_to(viewer).order_by("name", "id").values_list("id", "name")[:limit])

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from kundenwert.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
-from kundenwert.org.selectors import team_list, user_list
+from kundenwert.org.selectors import team_choices, user_choices
 
 from .generic import EntityConfig, EntityView
 
@@ -58,12 +58,13 @@ class BulkForm(forms.Form):
             del self.fields["tag"]
         if "team" not in offered:
             del self.fields["team_id"]
+        if "owner" not in offered:
+            del self.fields["owner_id"]
         if viewer is not None:
-            users = user_list(viewer=viewer, params={"active": "true", "limit": "200"}).rows
-            self.fields["owner_id"].choices = [("", "—")] + [(u.pk, str(u)) for u in users]
+            if "owner_id" in self.fields:
+                self.fields["owner_id"].choices = [("", "—"), *user_choices(viewer=viewer)]
             if "team_id" in self.fields:
-                teams = team_list(viewer=viewer, params={"limit": "200"}).rows
-                self.fields["team_id"].choices = [("", "—")] + [(t.pk, t.name) for t in teams]
+                self.fields["team_id"].choices = [("", "—"), *team_choices(viewer=viewer)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -14,11 +14,18 @@ from kundenwert.activities import selectors as activity_selectors
 from kundenwert.activities import services as activity_services
 from kundenwert.activities.models import Activity
 from kundenwert.activities.selectors import timeline_for_organization, timeline_for_person
+from kundenwert.catalog import selectors as catalog_selectors
+from kundenwert.catalog import services as catalog_services
+from kundenwert.catalog.models import Product, tax_rate_display_name, unit_label
 from kundenwert.contacts import selectors, services
 from kundenwert.contacts.models import Organization, Person
+from kundenwert.core.money import format_money
 from kundenwert.core.pagination import Page
+from kundenwert.sales import selectors as sales_selectors
+from kundenwert.sales import services as sales_services
+from kundenwert.sales.models import Deal, shown_name
 
-from .forms import ActivityEditForm, OrganizationForm, PersonForm
+from .forms import ActivityEditForm, DealForm, OrganizationForm, PersonForm, ProductForm
 from .generic import Column, EntityConfig, FilterField, Related
 
 
@@ -87,7 +94,33 @@ def organization_related(viewer, org: Organization) -> list[Related]:
         )
         for row in people.rows
     ]
-    return [Related(_("People"), items, _("No people linked yet."))]
+    return [
+        Related(_("People"), items, _("No people linked yet.")),
+        Related(_("Deals"), _deal_items(viewer, {"organization": str(org.pk)}), _("No deals.")),
+    ]
+
+
+def _deal_items(viewer, params: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The newest deals of a customer, for the related list of its detail page."""
+    page = sales_selectors.deal_list(
+        viewer=viewer,
+        params={**params, "sort": "-updated", "limit": "20"},
+        values=("id", "title", "amount", "currency", "stage__name"),
+    )
+    return [
+        (
+            row["title"],
+            reverse("deal-detail", args=[row["id"]]),
+            f"{shown_name(row['stage__name'])} · {format_money(row['amount'], row['currency'])}",
+        )
+        for row in page.rows
+    ]
+
+
+def organization_actions(viewer, org: Organization) -> list[tuple[str, str]]:
+    if org.archived_at is not None:
+        return []
+    return [(_("New deal"), reverse("deal-create") + f"?organization={org.pk}")]
 
 
 ORGANIZATIONS = EntityConfig(
@@ -117,6 +150,7 @@ ORGANIZATIONS = EntityConfig(
     ),
     details=organization_details,
     related=organization_related,
+    actions=organization_actions,
     activity_link="organization_ids",
     filters=(
         FilterField("status", _("Status"), tuple(Organization.Status.choices)),
@@ -163,7 +197,10 @@ def person_related(viewer, person: Person) -> list[Related]:
         )
         for aff in page.rows
     ]
-    return [Related(_("Organisations"), items, _("Not linked to an organisation."))]
+    return [
+        Related(_("Organisations"), items, _("Not linked to an organisation.")),
+        Related(_("Deals"), _deal_items(viewer, {"person": str(person.pk)}), _("No deals.")),
+    ]
 
 
 PEOPLE = EntityConfig(
@@ -314,4 +351,188 @@ ACTIVITIES = EntityConfig(
     search_hint=_("Subject or outcome…"),
 )
 
-ENTITIES = (ORGANIZATIONS, PEOPLE, ACTIVITIES)
+# --- deals --------------------------------------------------------------------------------------
+
+DEAL_VALUES = (
+    "id", "title", "amount", "currency", "probability", "expected_close_date", "updated_at",
+    "created_at", "organization__name", "person__first_name", "person__last_name",
+    "stage__name", "won_at", "lost_at", *OWNER_VALUES,
+)  # fmt: skip
+STATUS_OF_DEAL = dict(Deal.Status.choices)
+
+
+def deal_rows(*, viewer, params: dict[str, str]) -> Page:
+    return sales_selectors.deal_list(viewer=viewer, params=params, values=DEAL_VALUES)
+
+
+def _customer(row: dict) -> str:
+    person = f"{row.get('person__first_name') or ''} {row.get('person__last_name') or ''}".strip()
+    return " · ".join(p for p in (row.get("organization__name") or "", person) if p)
+
+
+def _deal_status(row: dict) -> str:
+    if row["won_at"]:
+        return str(STATUS_OF_DEAL["won"])
+    return str(STATUS_OF_DEAL["lost" if row["lost_at"] else "open"])
+
+
+def deal_details(deal: Deal) -> list[tuple[Any, Any]]:
+    return [
+        (_("Status"), STATUS_OF_DEAL[deal.status]),
+        (_("Amount"), format_money(deal.amount, deal.currency)),
+        (_("Pipeline"), deal.pipeline.display_name),
+        (_("Stage"), deal.stage.display_name),
+        (_("Probability"), f"{deal.probability} %"),
+        (_("Expected close"), deal.expected_close_date),
+        (_("Lost reason"), deal.lost_reason),
+        (_("Source channel"), deal.get_source_channel_display() if deal.source_channel else ""),
+        (_("Campaign"), deal.source_campaign),
+        (_("Referred by"), deal.referrer),
+        (_("Owner"), deal.owner),
+        (_("Team"), deal.team or ""),
+        (_("Created"), deal.created_at),
+        (_("Last changed"), deal.updated_at),
+    ]
+
+
+def deal_related(viewer, deal: Deal) -> list[Related]:
+    customer = []
+    if deal.organization_id:
+        customer.append(
+            (
+                str(deal.organization),
+                reverse("organization-detail", args=[deal.organization_id]),
+                "",
+            )
+        )
+    if deal.person_id:
+        customer.append((str(deal.person), reverse("person-detail", args=[deal.person_id]), ""))
+    history = [
+        (
+            spell.stage.display_name,
+            "",
+            _date_span(spell),
+        )
+        for spell in sales_selectors.deal_stage_history(viewer=viewer, deal_id=deal.pk)
+    ]
+    return [
+        Related(_("Customer"), customer, ""),
+        Related(_("Stage history"), history, ""),
+    ]
+
+
+def _date_span(spell) -> str:
+    start = date_format(localtime(spell.entered_at), "SHORT_DATETIME_FORMAT")
+    if spell.left_at is None:
+        return _("since %(start)s") % {"start": start}
+    end = date_format(localtime(spell.left_at), "SHORT_DATETIME_FORMAT")
+    return f"{start} – {end}"
+
+
+DEALS = EntityConfig(
+    name="deal",
+    path="deals",
+    label=_("Deal"),
+    label_plural=_("Deals"),
+    list_rows=deal_rows,
+    get=lambda viewer, pk: sales_selectors.deal_get(viewer=viewer, deal_id=pk),
+    columns=(
+        Column(_("Title"), lambda r: r["title"], "title", link=True),
+        Column(_("Customer"), _customer),
+        Column(_("Stage"), lambda r: shown_name(r["stage__name"])),
+        Column(_("Amount"), lambda r: format_money(r["amount"], r["currency"]), "amount"),
+        Column(_("Status"), _deal_status),
+        Column(_("Expected close"), lambda r: r["expected_close_date"], "close"),
+        Column(_("Owner"), _user_name),
+    ),
+    form_class=DealForm,
+    create=sales_services.deal_create,
+    update=lambda *, actor, pk, data, expected_version: sales_services.deal_update(
+        actor=actor, deal_id=pk, data=data, expected_version=expected_version
+    ),
+    archive=lambda *, actor, pk: sales_services.deal_archive(actor=actor, deal_id=pk),
+    restore=lambda *, actor, pk: sales_services.deal_restore(actor=actor, deal_id=pk),
+    details=deal_details,
+    related=deal_related,
+    filters=(
+        FilterField("status", _("Status"), tuple(Deal.Status.choices)),
+        FilterField("archived", _("Archived only"), checkbox_value="true"),
+    ),
+    default_sort="close",
+    bulk_actions=("owner", "team", "archive"),
+    search_hint=_("Title, campaign, referrer…"),
+)
+
+# --- products -----------------------------------------------------------------------------------
+
+PRODUCT_VALUES = (
+    "id", "sku", "name", "unit", "is_recurring", "billing_period", "cost_price",
+    "cost_currency", "tax_rate__name", "tax_rate__preset", "tax_rate__rate", "updated_at",
+)  # fmt: skip
+PERIOD_LABELS = dict(Product.BillingPeriod.choices)
+
+
+def product_rows(*, viewer, params: dict[str, str]) -> Page:
+    return catalog_selectors.product_list(viewer=viewer, params=params, values=PRODUCT_VALUES)
+
+
+def _cost(row: dict) -> str:
+    if row["cost_price"] is None:
+        return ""
+    return format_money(row["cost_price"], row["cost_currency"])
+
+
+def product_details(product: Product) -> list[tuple[Any, Any]]:
+    return [
+        (_("SKU"), product.sku),
+        (_("Name (German)"), product.name_de),
+        (_("Name (English)"), product.name_en),
+        (_("Description (German)"), product.description_de),
+        (_("Description (English)"), product.description_en),
+        (_("Unit"), unit_label(product.unit)),
+        (_("Tax rate"), f"{product.tax_rate} ({product.tax_rate.rate} %)"),
+        (_("Cost price"), _cost(vars(product))),
+        (_("Billing period"), PERIOD_LABELS.get(product.billing_period, "")),
+        (_("Created"), product.created_at),
+        (_("Last changed"), product.updated_at),
+    ]
+
+
+PRODUCTS = EntityConfig(
+    name="product",
+    path="products",
+    label=_("Product"),
+    label_plural=_("Products"),
+    list_rows=product_rows,
+    get=lambda viewer, pk: catalog_selectors.product_get(viewer=viewer, product_id=pk),
+    columns=(
+        Column(_("SKU"), lambda r: r["sku"], "sku", link=True),
+        Column(_("Name"), lambda r: r["name"], "name"),
+        Column(_("Unit"), lambda r: unit_label(r["unit"])),
+        Column(
+            _("Tax rate"),
+            lambda r: tax_rate_display_name(r["tax_rate__name"], r["tax_rate__preset"]),
+        ),
+        Column(_("Billing period"), lambda r: PERIOD_LABELS.get(r["billing_period"], "")),
+        Column(_("Cost price"), _cost),
+        Column(_("Last changed"), lambda r: r["updated_at"], "updated"),
+    ),
+    form_class=ProductForm,
+    create=catalog_services.product_create,
+    update=lambda *, actor, pk, data, expected_version: catalog_services.product_update(
+        actor=actor, product_id=pk, data=data, expected_version=expected_version
+    ),
+    archive=lambda *, actor, pk: catalog_services.product_archive(actor=actor, product_id=pk),
+    restore=lambda *, actor, pk: catalog_services.product_restore(actor=actor, product_id=pk),
+    details=product_details,
+    related=lambda viewer, product: [],
+    filters=(
+        FilterField("recurring", _("Recurring"), (("true", _("yes")), ("false", _("no")))),
+        FilterField("archived", _("Archived only"), checkbox_value="true"),
+    ),
+    default_sort="name",
+    bulk_actions=("archive",),
+    search_hint=_("SKU or name…"),
+)
+
+ENTITIES = (ORGANIZATIONS, PEOPLE, ACTIVITIES, DEALS, PRODUCTS)

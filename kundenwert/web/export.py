@@ -19,12 +19,26 @@ from django.utils.translation import gettext_lazy
 
 from kundenwert.activities.models import Activity
 from kundenwert.activities.selectors import activity_list
+from kundenwert.catalog.models import tax_rate_display_name, unit_label
+from kundenwert.catalog.selectors import product_list
 from kundenwert.contacts import selectors
 from kundenwert.contacts.models import Organization
 from kundenwert.core.errors import ValidationError
+from kundenwert.core.money import Money
 from kundenwert.core.pagination import Page
+from kundenwert.sales.models import shown_name
+from kundenwert.sales.selectors import deal_list
 
-from .entities import OWNER_VALUES, _assignee_name, _user_name
+from .entities import (
+    DEAL_VALUES,
+    OWNER_VALUES,
+    PERIOD_LABELS,
+    PRODUCT_VALUES,
+    _assignee_name,
+    _customer,
+    _deal_status,
+    _user_name,
+)
 from .generic import EntityView
 
 MAX_ROWS = 100_000
@@ -168,6 +182,49 @@ EXPORTS: dict[str, Export] = {
             ExportColumn(L("Assigned to"), _assignee_name),
             ExportColumn(L("Owner"), _user_name),
             ExportColumn(L("Created"), lambda r: _when(r["created_at"])),
+            ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
+        ),
+    ),
+    # Amounts as plain decimals with their currency: a spreadsheet computes with them.
+    "deal": Export(
+        rows=deal_list,
+        values=(*DEAL_VALUES, "source_channel", "source_campaign", "referrer", "lost_reason"),
+        columns=(
+            ExportColumn(L("ID"), lambda r: r["id"]),
+            ExportColumn(L("Title"), lambda r: r["title"]),
+            ExportColumn(L("Customer"), _customer),
+            ExportColumn(L("Stage"), lambda r: shown_name(r["stage__name"])),
+            ExportColumn(L("Status"), _deal_status),
+            ExportColumn(
+                L("Amount"), lambda r: Money(r["amount"], r["currency"]).quantize().amount
+            ),
+            ExportColumn(L("Currency"), lambda r: r["currency"]),
+            ExportColumn(L("Probability"), lambda r: r["probability"]),
+            ExportColumn(L("Expected close"), lambda r: r["expected_close_date"] or ""),
+            ExportColumn(L("Source channel"), lambda r: r["source_channel"]),
+            ExportColumn(L("Campaign"), lambda r: r["source_campaign"]),
+            ExportColumn(L("Referred by"), lambda r: r["referrer"]),
+            ExportColumn(L("Lost reason"), lambda r: r["lost_reason"]),
+            ExportColumn(L("Owner"), _user_name),
+            ExportColumn(L("Created"), lambda r: _when(r["created_at"])),
+            ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
+        ),
+    ),
+    "product": Export(
+        rows=product_list,
+        values=PRODUCT_VALUES,
+        columns=(
+            ExportColumn(L("ID"), lambda r: r["id"]),
+            ExportColumn(L("SKU"), lambda r: r["sku"]),
+            ExportColumn(L("Name"), lambda r: r["name"]),
+            ExportColumn(L("Unit"), lambda r: unit_label(r["unit"])),
+            ExportColumn(
+                L("Tax rate"),
+                lambda r: tax_rate_display_name(r["tax_rate__name"], r["tax_rate__preset"]),
+            ),
+            ExportColumn(L("Billing period"), lambda r: PERIOD_LABELS.get(r["billing_period"], "")),
+            ExportColumn(L("Cost price"), lambda r: r["cost_price"]),
+            ExportColumn(L("Currency"), lambda r: r["cost_currency"]),
             ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
         ),
     ),

@@ -18,8 +18,12 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import formats
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -122,6 +126,8 @@ class EntityConfig:
     # The bulk actions the list offers (see kundenwert.web.bulk.ACTIONS).
     bulk_actions: tuple[str, ...] = ("owner", "team", "add_tag", "remove_tag", "archive")
     search_hint: str | Promise | None = None  # the search box's placeholder
+    # Further buttons on the detail page: (viewer, record) → [(label, url)].
+    actions: Callable[[Any, Any], list[tuple[Any, str]]] = lambda viewer, record: []
 
     def url_name(self, action: str) -> str:
         return f"{self.name}-{action}"
@@ -173,12 +179,13 @@ class EntityView(LoginRequiredMixin, View):
         user = self.request.user
         if record is None:
             return can(user, self.entity.name, action, owner_id=user.pk)
+        # Records without an owner (the catalogue) need the level "all".
         return can(
             user,
             self.entity.name,
             action,
-            owner_id=record.owner_id,
-            team_id=record.team_id,
+            owner_id=getattr(record, "owner_id", None),
+            team_id=getattr(record, "team_id", None),
             extra_own_ids=self.entity.also_own(record),
         )
 
@@ -203,6 +210,38 @@ def _error_list(exc: ValidationError) -> list[str]:
         for name, msgs in exc.message_dict.items()
         for msg in msgs
     ]
+
+
+_ID_MARK = 2147483647  # stands for the row's id in the detail URL, replaced per row
+
+
+def _cell(value: Any) -> str:
+    """Return the value as `{{ value }}` in a template shows it: local time, localised, escaped."""
+    return conditional_escape(str(formats.localize(template_localtime(value))))
+
+
+def rows_html(config: EntityConfig, rows: list[dict]) -> SafeString:
+    """Return the table rows of a list page.
+
+    Written in Python rather than in a template loop: with 50 rows of 6 cells the template
+    engine took 5–9 ms a page, most of a list page's CPU (bench/web_bench.py); this takes
+    1.5–3.7 ms and writes the same HTML.
+    """
+    url_of = config.url("detail", _ID_MARK)
+    select = conditional_escape(_("Select"))
+    html = []
+    for row in rows:
+        url = url_of.replace(str(_ID_MARK), str(row["id"]))
+        cells = [_cell(column.value(row)) for column in config.columns]
+        html.append(
+            f'<tr><td class="select"><input type="checkbox" name="ids" value="{int(row["id"])}" '
+            f'form="bulk-form" aria-label="{select} {cells[0]}"></td>'
+        )
+        for column, cell in zip(config.columns, cells, strict=True):
+            link = column.link
+            html.append(f'<td><a href="{url}">{cell}</a></td>' if link else f"<td>{cell}</td>")
+        html.append("</tr>\n")
+    return mark_safe("".join(html))  # every value above was escaped by _cell
 
 
 class EntityListView(EntityView):
@@ -234,19 +273,13 @@ class EntityListView(EntityView):
                     "direction": direction,
                 }
             )
-        rows = [
-            {
-                "id": row["id"],
-                "url": config.url("detail", row["id"]),
-                "cells": [(column.value(row), column.link) for column in config.columns],
-            }
-            for row in page.rows
-        ]
+        rows = page.rows
         context = {
             "config": config,
             "params": params,
             "headers": headers,
             "rows": rows,
+            "rows_html": rows_html(config, rows),
             "errors": errors,
             "filters": config.filters,
             "next_url": _query(params, cursor=page.next_cursor) if page.next_cursor else None,
@@ -293,6 +326,7 @@ class EntityDetailView(EntityView):
             "config": config,
             "record": record,
             "details": config.details(record),
+            "extra_actions": config.actions(self.request.user, record),
             "related": config.related(self.request.user, record),
             "can_edit": record.archived_at is None and self.may("edit", record),
             "can_archive": self.may("delete", record),
@@ -364,7 +398,7 @@ class EntityFormView(EntityView):
         if pk is None:
             self.require("edit")
             return self.render_form(
-                form_class(initial=form_class.initial_for_new(user), viewer=user), None
+                form_class(initial=form_class.initial_for_new(user, request.GET), viewer=user), None
             )
         record = self.get_record(pk)
         self.require("edit", record)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import accounts, catalog, deals, password_reset, tasks, views
+from . import accounts, catalog, deals, leads, password_reset, tasks, views
 from .bulk import BulkView
 from .entities import ENTITIES
 from .export import ExportView
@@ -53,3 +53,4 @@ for _entity in ENTITIES:
     ]
 urlpatterns += catalog.urlpatterns
 urlpatterns += deals.urlpatterns
+urlpatterns += leads.urlpatterns

@@ -8,8 +8,8 @@ from functools import reduce
 from operator import add, ge, gt, le, lt, sub
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from django.utils import translation
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kundenwert.core.errors import DomainError, ValidationError

@@ -19,18 +19,24 @@ EXPECTED = {
         "product": (A, A, A),
         "deal": (A, T, T),
         "lead": (A, T, T),
+        "order": (A, T, T),
+        "invoice": (A, T, T),
     },
     "sales": {
         **{e: (T, OWN, OWN) for e in CONTACTS},
         "product": (A, N, N),
         "deal": (T, OWN, OWN),
         "lead": (T, OWN, OWN),
+        "order": (T, OWN, OWN),
+        "invoice": (T, N, N),
     },
     "service": {
         **{e: (A, OWN, OWN) for e in CONTACTS},
         "product": (A, N, N),
         "deal": (A, N, N),
         "lead": (N, N, N),
+        "order": (A, N, N),
+        "invoice": (A, N, N),
     },
     "marketing": {
         "organization": (A, OWN, OWN),
@@ -39,6 +45,8 @@ EXPECTED = {
         "product": (A, N, N),
         "deal": (A, N, N),
         "lead": (A, OWN, OWN),
+        "order": (A, N, N),
+        "invoice": (N, N, N),
     },
     "read-only": {e: (A, N, N) for e in ENTITIES},
 }

@@ -10,6 +10,8 @@ from django.test import Client, RequestFactory
 
 import kundenwert.web
 from kundenwert.activities.services import activity_create
+from kundenwert.sales.models import Stage
+from kundenwert.sales.services import deal_create
 from kundenwert.web import views
 from tests.web.conftest import client_for
 
@@ -57,6 +59,7 @@ def test_every_template_renders(world):
         (anna, "get", "/tasks/", {}, {}),
         (anna, "get", f"/organizations/{world.other_org.pk}/", {}, {}),
         (client_for(world.people["vera"]), "get", f"/organizations/{org}/edit/", {}, {}),
+        (anna, "get", "/deals/board/", {}, {}),
     ]
     rendered: set[str] = set()
     for client, method, url, data, headers in tour:
@@ -66,6 +69,12 @@ def test_every_template_renders(world):
     # Rescheduling with an invalid date, without JavaScript: the form on a page of its own.
     response = anna.post(f"/tasks/{task.pk}/reschedule/", {"due_at": "x"})
     assert response.status_code == 422
+    rendered |= {t.name for t in response.templates if t.name}
+    # A deal moved on the board: htmx gets the board alone.
+    deal = deal_create(actor=world.people["anna"], data={"title": "Fleet", "organization_id": org})
+    stage = Stage.objects.filter(pipeline=deal.pipeline).exclude(pk=deal.stage_id).first()
+    response = anna.post(f"/deals/{deal.pk}/move/", {"stage_id": stage.pk}, **HTMX)
+    assert response.status_code == 200
     rendered |= {t.name for t in response.templates if t.name}
     # The error handlers Django calls itself.
     request = RequestFactory().get("/")

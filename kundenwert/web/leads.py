@@ -1,0 +1,5 @@
+"""Web pages of leads beyond the generic views: conversion, and the public inquiry form."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
