@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils import formats
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
@@ -217,6 +217,8 @@ _ID_MARK = 2147483647  # stands for the row's id in the detail URL, replaced per
 
 def _cell(value: Any) -> str:
     """Return the value as `{{ value }}` in a template shows it: local time, localised, escaped."""
+    if type(value) is str:  # most cells: nothing to localise
+        return escape(value)
     return conditional_escape(str(formats.localize(template_localtime(value))))
 
 

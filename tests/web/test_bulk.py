@@ -252,3 +252,16 @@ def test_browser_select_all_then_tag_after_filtering(page, world):
     page.screenshot(path=str(journeys.ARTIFACTS / "web-bulk.png"), full_page=True)
     tagged = Organization.objects.filter(tags__name="Messe")
     assert sorted(tagged.values_list("name", flat=True)) == ["Nordlicht", "Nordwind"]
+
+
+def test_the_quick_select_writes_what_djangos_select_writes():
+    import re as regex
+
+    from django import forms
+
+    choices = [("", "—"), (1, 'Anna <b>"&"</b>'), (22, "Ben"), ("x'y", "Quote")]
+    for value in (None, "", 1, "22", "x'y"):
+        attrs = {"id": "id_bulk_owner_id", "required": True}
+        quick = bulk.QuickSelect(choices=choices).render("owner_id", value, attrs)
+        django = forms.Select(choices=choices).render("owner_id", value, attrs)
+        assert quick == regex.sub(r">\s+<", "><", str(django)).strip()
