@@ -169,6 +169,16 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = env("LANGUAGE_CODE", "de")
 
+# The public inquiry form (kundenwert.sales.leads, docs/configuration.md).
+LEAD_INTAKE_TEAM = env("LEAD_INTAKE_TEAM") or None
+LEAD_FORM_ORIGINS = env_list("LEAD_FORM_ORIGINS")
+LEAD_FORM_MAX_PER_IP = int(env("LEAD_FORM_MAX_PER_IP", "5"))
+LEAD_FORM_WINDOW = int(env("LEAD_FORM_WINDOW", "600"))
+LEAD_FORM_MIN_SECONDS = int(env("LEAD_FORM_MIN_SECONDS", "3"))
+
+# Invoices: days from issue to due date (kundenwert.orders).
+INVOICE_PAYMENT_TERMS_DAYS = int(env("INVOICE_PAYMENT_TERMS_DAYS", "14"))
+
 # The currency reports and the value engine convert every amount into (ISO 4217 code).
 BASE_CURRENCY = env("BASE_CURRENCY", "EUR").upper()
 if not (len(BASE_CURRENCY) == 3 and BASE_CURRENCY.isalpha()):

@@ -285,3 +285,130 @@ class DealStageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+# --- leads ---------------------------------------------------------------------------------------
+
+# The longest inquiry text a lead keeps (the public form refuses longer ones with a field error).
+LEAD_MESSAGE_MAX = 5000
+
+
+def lead_search_text(*, name: str, email: str, company: str, phone: str, campaign: str) -> str:
+    """The text a lead is found by."""
+    return search_text(name, email, company, phone, campaign)
+
+
+class LeadQuerySet(models.QuerySet):
+    def visible_to(self, viewer, action: str = "read"):
+        """Narrow to the leads `viewer` may read (or act on): own, the team's, or all.
+
+        A lead from the public form has no owner until somebody takes it; it belongs to the
+        intake team (setting LEAD_INTAKE_TEAM), so the team rule shows it to that team's
+        team-level readers, and the level "all" shows it to everybody with that level.
+        """
+        q = scope_q(viewer, "lead", action)
+        return self if q is None else self.filter(q)
+
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Lead(ArchivableModel):
+    """An unqualified inquiry: somebody who asked about the offer and is not yet a customer.
+
+    It comes from a user (UI, API) or from the public web form, is qualified or disqualified,
+    and is finally converted into an organisation, a person and a deal (the links are kept).
+    """
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        QUALIFIED = "qualified", _("qualified")
+        DISQUALIFIED = "disqualified", _("disqualified")
+        CONVERTED = "converted", _("converted")
+
+    name = models.CharField(_("name"), max_length=200)
+    email = models.CharField(_("email address"), max_length=254, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    phone = models.CharField(_("phone number"), max_length=20, blank=True)
+    source_channel = models.CharField(
+        _("source channel"), max_length=16, choices=Deal.SourceChannel.choices, blank=True
+    )
+    source_campaign = models.CharField(_("campaign"), max_length=200, blank=True)
+    message = models.TextField(_("message"), max_length=LEAD_MESSAGE_MAX, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    disqualify_reason = models.CharField(_("disqualify reason"), max_length=500, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_leads",
+        verbose_name=_("owner"),
+    )
+    team = models.ForeignKey(
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("team"),
+    )
+    converted_organization = models.ForeignKey(
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+        verbose_name=_("organisation"),
+    )
+    converted_person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+        verbose_name=_("person"),
+    )
+    converted_deal = models.ForeignKey(
+        Deal,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="converted_leads",
+        verbose_name=_("deal"),
+    )
+    converted_at = models.DateTimeField(_("converted"), null=True, blank=True)
+    # The sender's address of a public-form lead: the per-IP rate limit counts by it.
+    submitted_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="converted") | models.Q(converted_at__isnull=False),
+                name="lead_converted_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="disqualified") | ~models.Q(disqualify_reason=""),
+                name="lead_disqualified_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="lead_created_id"),
+            models.Index(fields=["updated_at", "id"], name="lead_updated_id"),
+            models.Index(fields=["name", "id"], name="lead_name_id"),
+            models.Index(fields=["status", "created_at", "id"], name="lead_status_created"),
+            models.Index(fields=["owner", "created_at", "id"], name="lead_owner_created"),
+            models.Index(fields=["team", "created_at", "id"], name="lead_team_created"),
+            models.Index(fields=["submitted_ip", "created_at"], name="lead_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})" if self.company else self.name

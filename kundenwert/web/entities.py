@@ -21,11 +21,19 @@ from kundenwert.contacts import selectors, services
 from kundenwert.contacts.models import Organization, Person
 from kundenwert.core.money import format_money
 from kundenwert.core.pagination import Page
+from kundenwert.sales import leads as lead_module
 from kundenwert.sales import selectors as sales_selectors
 from kundenwert.sales import services as sales_services
-from kundenwert.sales.models import Deal, shown_name
+from kundenwert.sales.models import Deal, Lead, shown_name
 
-from .forms import ActivityEditForm, DealForm, OrganizationForm, PersonForm, ProductForm
+from .forms import (
+    ActivityEditForm,
+    DealForm,
+    LeadForm,
+    OrganizationForm,
+    PersonForm,
+    ProductForm,
+)
 from .generic import Column, EntityConfig, FilterField, Related
 
 
@@ -535,4 +543,93 @@ PRODUCTS = EntityConfig(
     search_hint=_("SKU or name…"),
 )
 
-ENTITIES = (ORGANIZATIONS, PEOPLE, ACTIVITIES, DEALS, PRODUCTS)
+# --- leads --------------------------------------------------------------------------------------
+
+LEAD_VALUES = (
+    "id", "name", "company", "email", "phone", "status", "source_channel", "source_campaign",
+    "created_at", "updated_at", *OWNER_VALUES,
+)  # fmt: skip
+LEAD_STATUS = dict(Lead.Status.choices)
+CHANNELS = dict(Deal.SourceChannel.choices)
+
+
+def lead_rows(*, viewer, params: dict[str, str]) -> Page:
+    return lead_module.lead_list(viewer=viewer, params=params, values=LEAD_VALUES)
+
+
+def lead_details(lead: Lead) -> list[tuple[Any, Any]]:
+    return [
+        (_("Status"), LEAD_STATUS.get(lead.status, lead.status)),
+        (_("Company"), lead.company),
+        (_("Email address"), lead.email),
+        (_("Phone number"), lead.phone),
+        (_("Source channel"), CHANNELS.get(lead.source_channel, "")),
+        (_("Campaign"), lead.source_campaign),
+        (_("Message"), lead.message),
+        (_("Why disqualified"), lead.disqualify_reason),
+        (_("Owner"), lead.owner or _("nobody yet (intake)")),
+        (_("Team"), lead.team or ""),
+        (_("Received"), lead.created_at),
+        (_("Last changed"), lead.updated_at),
+    ]
+
+
+def lead_related(viewer, lead: Lead) -> list[Related]:
+    items = []
+    if lead.converted_organization_id:
+        url = reverse("organization-detail", args=[lead.converted_organization_id])
+        items.append((str(lead.converted_organization), url, _("Organisation")))
+    if lead.converted_person_id:
+        url = reverse("person-detail", args=[lead.converted_person_id])
+        items.append((str(lead.converted_person), url, _("Person")))
+    if lead.converted_deal_id:
+        url = reverse("deal-detail", args=[lead.converted_deal_id])
+        items.append((str(lead.converted_deal), url, _("Deal")))
+    return [Related(_("Converted into"), items, _("Not converted yet."))] if items else []
+
+
+def lead_actions(viewer, lead: Lead) -> list[tuple[str, str]]:
+    open_lead = lead.status in {Lead.Status.NEW, Lead.Status.QUALIFIED}
+    if lead.archived_at is None and open_lead and lead_module.lead_may(viewer, "edit", lead):
+        return [(_("Convert lead"), reverse("lead-convert", args=[lead.pk]))]
+    return []
+
+
+LEADS = EntityConfig(
+    name="lead",
+    path="leads",
+    label=_("Lead"),
+    label_plural=_("Leads"),
+    list_rows=lead_rows,
+    get=lambda viewer, pk: lead_module.lead_get(viewer=viewer, lead_id=pk),
+    columns=(
+        Column(_("Name"), lambda r: r["name"], "name", link=True),
+        Column(_("Company"), lambda r: r["company"]),
+        Column(_("Email"), lambda r: r["email"]),
+        Column(_("Status"), lambda r: LEAD_STATUS.get(r["status"], r["status"])),
+        Column(_("Source channel"), lambda r: CHANNELS.get(r["source_channel"], "")),
+        Column(_("Owner"), _user_name),
+        Column(_("Received"), lambda r: r["created_at"], "created"),
+    ),
+    form_class=LeadForm,
+    create=lead_module.lead_create,
+    update=lambda *, actor, pk, data, expected_version: lead_module.lead_update(
+        actor=actor, lead_id=pk, data=data, expected_version=expected_version
+    ),
+    archive=lambda *, actor, pk: lead_module.lead_archive(actor=actor, lead_id=pk),
+    restore=lambda *, actor, pk: lead_module.lead_restore(actor=actor, lead_id=pk),
+    details=lead_details,
+    related=lead_related,
+    actions=lead_actions,
+    filters=(
+        FilterField("status", _("Status"), tuple(Lead.Status.choices)),
+        FilterField("unassigned", _("Not assigned yet"), checkbox_value="true"),
+        FilterField("archived", _("Archived only"), checkbox_value="true"),
+    ),
+    default_sort="-created",
+    may=lead_module.lead_may,
+    bulk_actions=("owner", "team", "archive"),
+    search_hint=_("Name, company, email, phone…"),
+)
+
+ENTITIES = (ORGANIZATIONS, PEOPLE, ACTIVITIES, DEALS, PRODUCTS, LEADS)

@@ -26,11 +26,15 @@ from kundenwert.contacts.models import Organization
 from kundenwert.core.errors import ValidationError
 from kundenwert.core.money import Money
 from kundenwert.core.pagination import Page
+from kundenwert.sales.leads import lead_list
 from kundenwert.sales.models import shown_name
 from kundenwert.sales.selectors import deal_list
 
 from .entities import (
+    CHANNELS,
     DEAL_VALUES,
+    LEAD_STATUS,
+    LEAD_VALUES,
     OWNER_VALUES,
     PERIOD_LABELS,
     PRODUCT_VALUES,
@@ -226,6 +230,23 @@ EXPORTS: dict[str, Export] = {
             ExportColumn(L("Cost price"), lambda r: r["cost_price"]),
             ExportColumn(L("Currency"), lambda r: r["cost_currency"]),
             ExportColumn(L("Last changed"), lambda r: _when(r["updated_at"])),
+        ),
+    ),
+    "lead": Export(
+        rows=lead_list,
+        values=(*LEAD_VALUES, "message"),
+        columns=(
+            ExportColumn(L("ID"), lambda r: r["id"]),
+            ExportColumn(L("Name"), lambda r: r["name"]),
+            ExportColumn(L("Company"), lambda r: r["company"]),
+            ExportColumn(L("Email address"), lambda r: r["email"]),
+            ExportColumn(L("Phone number"), lambda r: r["phone"]),
+            ExportColumn(L("Status"), lambda r: LEAD_STATUS.get(r["status"], r["status"])),
+            ExportColumn(L("Source channel"), lambda r: CHANNELS.get(r["source_channel"], "")),
+            ExportColumn(L("Campaign"), lambda r: r["source_campaign"]),
+            ExportColumn(L("Message"), lambda r: r["message"]),
+            ExportColumn(L("Owner"), _user_name),
+            ExportColumn(L("Received"), lambda r: _when(r["created_at"])),
         ),
     ),
 }

@@ -419,3 +419,29 @@ class ProductForm(ServiceForm):
             "cost_currency": DEFAULT_CURRENCY,
             "tax_rate_id": default.pk if default else None,
         }
+
+
+class LeadForm(OwnedForm):
+    """An inquiry to qualify: who asked, from where, and what they want."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    company = forms.CharField(label=_("Company"), max_length=200, required=False)
+    email = forms.CharField(label=_("Email address"), max_length=254, required=False)
+    phone = forms.CharField(label=_("Phone number"), max_length=40, required=False)
+    source_channel = forms.ChoiceField(label=_("Source channel"), choices=(), required=False)
+    source_campaign = forms.CharField(label=_("Campaign"), max_length=200, required=False)
+    message = forms.CharField(
+        label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), required=False
+    )
+
+    def __init__(self, *args: Any, viewer=None, **kwargs: Any) -> None:
+        super().__init__(*args, viewer=viewer, **kwargs)
+        self.fields["source_channel"].choices = [("", "—"), *Deal.SourceChannel.choices]
+        # A lead may wait in the intake pool without an owner.
+        self.fields["owner_id"].choices = [("", "—"), *self.fields["owner_id"].choices]
+
+    def to_data(self) -> dict[str, Any]:
+        data = super().to_data()
+        if "owner_id" in self.data and self.data["owner_id"] == "":
+            data["owner_id"] = None  # back to the pool
+        return data

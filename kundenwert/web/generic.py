@@ -126,6 +126,9 @@ class EntityConfig:
     # The bulk actions the list offers (see kundenwert.web.bulk.ACTIONS).
     bulk_actions: tuple[str, ...] = ("owner", "team", "add_tag", "remove_tag", "archive")
     search_hint: str | Promise | None = None  # the search box's placeholder
+    # The entity's own permission rule, when the owner/team levels alone are not it:
+    # (viewer, action, record) → bool.
+    may: Callable[[Any, str, Any], bool] | None = None
     # Further buttons on the detail page: (viewer, record) → [(label, url)].
     actions: Callable[[Any, Any], list[tuple[Any, str]]] = lambda viewer, record: []
 
@@ -177,6 +180,8 @@ class EntityView(LoginRequiredMixin, View):
     def may(self, action: str, record=None) -> bool:
         """Tell whether the user may `action` (edit, delete) the record, or create one."""
         user = self.request.user
+        if record is not None and self.entity.may is not None:
+            return self.entity.may(user, action, record)
         if record is None:
             return can(user, self.entity.name, action, owner_id=user.pk)
         # Records without an owner (the catalogue) need the level "all".

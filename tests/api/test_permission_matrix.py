@@ -99,8 +99,18 @@ PATCH_BODY = {
 }
 
 # Resources with a matrix of their own (test_catalog_permission_matrix.py for /catalog,
-# test_deals_permission_matrix.py for /pipelines and /deals), each with the same meta-tests.
-OWN_MATRIX = ("/catalog", "/pipelines", "/deals")
+# test_deals_permission_matrix.py for /pipelines and /deals, test_leads_permission_matrix.py for
+# /leads, test_orders_permission_matrix.py for /orders, /invoices and /subscriptions), each with
+# the same meta-tests.
+OWN_MATRIX = (
+    "/catalog",
+    "/pipelines",
+    "/deals",
+    "/leads",
+    "/orders",
+    "/invoices",
+    "/subscriptions",
+)
 ROUTES = sorted(
     f"{method} {path}" for method, path in api_routes() if not path.startswith(OWN_MATRIX)
 )
@@ -234,6 +244,9 @@ def test_audit_list_is_for_administrators(api, world):
 def test_every_route_is_in_one_matrix():
     from . import test_catalog_permission_matrix as catalog
     from . import test_deals_permission_matrix as deals
+    from . import test_leads_permission_matrix as leads
+    from . import test_orders_permission_matrix as orders
 
     everything = sorted(f"{method} {path}" for method, path in api_routes())
-    assert sorted([*ROUTES, *catalog.ROUTES, *deals.ROUTES]) == everything
+    covered = [*ROUTES, *catalog.ROUTES, *deals.ROUTES, *leads.ROUTES, *orders.ROUTES]
+    assert sorted(covered) == everything

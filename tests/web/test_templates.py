@@ -10,6 +10,7 @@ from django.test import Client, RequestFactory
 
 import kundenwert.web
 from kundenwert.activities.services import activity_create
+from kundenwert.sales.leads import lead_create
 from kundenwert.sales.models import Stage
 from kundenwert.sales.services import deal_create
 from kundenwert.web import views
@@ -36,6 +37,7 @@ def test_every_template_renders(world):
     )
     anna = client_for(world.people["anna"])
     org, person = world.org.pk, world.person.pk
+    lead = lead_create(actor=world.people["anna"], data={"name": "Ida Ask", "company": "Ask AG"})
     tour = [
         (Client(), "get", "/accounts/login/", {}, {}),
         (Client(), "get", "/accounts/password/reset/", {}, {}),
@@ -60,6 +62,10 @@ def test_every_template_renders(world):
         (anna, "get", f"/organizations/{world.other_org.pk}/", {}, {}),
         (client_for(world.people["vera"]), "get", f"/organizations/{org}/edit/", {}, {}),
         (anna, "get", "/deals/board/", {}, {}),
+        (Client(), "get", "/inquiry/", {}, {}),
+        (Client(), "get", "/inquiry/thanks/", {}, {}),
+        (anna, "get", f"/leads/{lead.pk}/convert/", {}, {}),
+        (anna, "get", f"/leads/{lead.pk}/", {}, {}),
     ]
     rendered: set[str] = set()
     for client, method, url, data, headers in tour:
