@@ -21,6 +21,7 @@ from kundenwert.contacts import selectors, services
 from kundenwert.contacts.models import Organization, Person
 from kundenwert.core.money import format_money
 from kundenwert.core.pagination import Page
+from kundenwert.orders.selectors import revenue_history
 from kundenwert.sales import leads as lead_module
 from kundenwert.sales import selectors as sales_selectors
 from kundenwert.sales import services as sales_services
@@ -125,6 +126,37 @@ def _deal_items(viewer, params: dict[str, str]) -> list[tuple[str, str, str]]:
     ]
 
 
+REVENUE_MONTHS = 12  # the months the revenue panel lists, newest first
+
+
+def revenue_panel(viewer, **customer: int) -> dict:
+    """The customer's revenue, margin and open balance: totals to date and the last months."""
+    history = revenue_history(viewer, **customer)
+    if not history:
+        return {}
+    currency = catalog_selectors.base_currency()
+    margins = [m.margin for m in history if m.margin is not None]
+    months = [
+        {
+            "month": m.month,
+            "revenue": format_money(m.revenue, currency),
+            "margin": "" if m.margin is None else format_money(m.margin, currency),
+            "open_balance": format_money(m.open_balance, currency),
+        }
+        for m in reversed(history[-REVENUE_MONTHS:])
+    ]
+    return {
+        "revenue": {
+            "currency": currency,
+            "total": format_money(sum(m.revenue for m in history), currency),
+            "margin": format_money(sum(margins), currency) if margins else "",
+            "margin_complete": all(m.margin_complete for m in history),
+            "open_balance": format_money(history[-1].open_balance, currency),
+            "months": months,
+        }
+    }
+
+
 def organization_actions(viewer, org: Organization) -> list[tuple[str, str]]:
     if org.archived_at is not None:
         return []
@@ -159,6 +191,7 @@ ORGANIZATIONS = EntityConfig(
     details=organization_details,
     related=organization_related,
     actions=organization_actions,
+    extra=lambda viewer, org: revenue_panel(viewer, organization_id=org.pk),
     activity_link="organization_ids",
     filters=(
         FilterField("status", _("Status"), tuple(Organization.Status.choices)),
@@ -243,6 +276,7 @@ PEOPLE = EntityConfig(
     ),
     details=person_details,
     related=person_related,
+    extra=lambda viewer, person: revenue_panel(viewer, person_id=person.pk),
     activity_link="person_ids",
     filters=(
         FilterField("tag", _("Tag")),

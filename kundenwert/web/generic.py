@@ -129,6 +129,8 @@ class EntityConfig:
     # The entity's own permission rule, when the owner/team levels alone are not it:
     # (viewer, action, record) → bool.
     may: Callable[[Any, str, Any], bool] | None = None
+    # More for the detail page's template: (viewer, record) → context, e.g. the revenue panel.
+    extra: Callable[[Any, Any], dict] = lambda viewer, record: {}
     # Further buttons on the detail page: (viewer, record) → [(label, url)].
     actions: Callable[[Any, Any], list[tuple[Any, str]]] = lambda viewer, record: []
 
@@ -334,6 +336,7 @@ class EntityDetailView(EntityView):
             "record": record,
             "details": config.details(record),
             "extra_actions": config.actions(self.request.user, record),
+            **config.extra(self.request.user, record),
             "related": config.related(self.request.user, record),
             "can_edit": record.archived_at is None and self.may("edit", record),
             "can_archive": self.may("delete", record),

@@ -103,7 +103,12 @@ def test_order_to_invoice_to_payment_to_credit_note(api, world, sales_books, mia
     assert paid.status_code == 201, paid.text
     assert (paid.json()["amount"], paid.json()["currency"]) == ("100.00", "EUR")
     before = order_rows()
-    too_much = api.post(f"/invoices/{invoice_id}/payments", token=mia, json={"amount": "114.16"})
+    too_much = api.post(
+        f"/invoices/{invoice_id}/payments",
+        token=mia,
+        json={"amount": "114.16"},
+        headers={"Accept-Language": "en"},
+    )
     assert too_much.status_code == 422
     assert too_much.json()["errors"] == {
         "amount": ["The payment exceeds the open balance of 114.15 EUR."]

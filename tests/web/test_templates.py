@@ -14,6 +14,7 @@ from kundenwert.sales.leads import lead_create
 from kundenwert.sales.models import Stage
 from kundenwert.sales.services import deal_create
 from kundenwert.web import views
+from tests.orders.factories import issued_invoice, make_order, make_shop
 from tests.web.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -80,6 +81,12 @@ def test_every_template_renders(world):
     deal = deal_create(actor=world.people["anna"], data={"title": "Fleet", "organization_id": org})
     stage = Stage.objects.filter(pipeline=deal.pipeline).exclude(pk=deal.stage_id).first()
     response = anna.post(f"/deals/{deal.pk}/move/", {"stage_id": stage.pk}, **HTMX)
+    assert response.status_code == 200
+    rendered |= {t.name for t in response.templates if t.name}
+    # An organisation with revenue: its page shows the revenue panel.
+    shop = make_shop(world.people)
+    issued_invoice(world.people["mia"], make_order(world.people["anna"], shop.org))
+    response = anna.get(f"/organizations/{shop.org.pk}/")
     assert response.status_code == 200
     rendered |= {t.name for t in response.templates if t.name}
     # The error handlers Django calls itself.
