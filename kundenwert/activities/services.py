@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kundenwert.audit.models import AuditEvent
-from kundenwert.audit.services import audit_record, diff, service, snapshot
+from kundenwert.audit.services import archive_recorded, audit_record, diff, service, snapshot
 from kundenwert.contacts.models import Organization, Person
 from kundenwert.core.errors import NotFound, PermissionDenied, ValidationError, denial_message
 from kundenwert.core.normalize import search_text
@@ -252,17 +252,7 @@ def activity_complete(*, actor, activity_id: int) -> Activity:
 def _set_archived(*, actor, activity_id: int, archived: bool) -> Activity:
     activity = _lock(actor, activity_id)
     _require(actor, "delete", activity)
-    if (activity.archived_at is not None) != archived:
-        before = activity.archived_at
-        activity.archived_at = timezone.now() if archived else None
-        activity.version += 1
-        activity.save(update_fields=["archived_at", "version", "updated_at"])
-        audit_record(
-            actor=actor,
-            verb=AuditEvent.Verb.ARCHIVE if archived else AuditEvent.Verb.RESTORE,
-            target=activity,
-            changes=diff({"archived_at": before}, {"archived_at": activity.archived_at}),
-        )
+    archive_recorded(actor=actor, record=activity, archived=archived)
     return activity
 
 

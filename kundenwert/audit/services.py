@@ -112,3 +112,23 @@ def service(fn: Callable[P, R]) -> Callable[P, R]:
             raise
 
     return wrapper
+
+
+def archive_recorded(*, actor, record, archived: bool) -> None:
+    """Archive (or restore) a record with `archived_at` and `version`, and audit the change.
+
+    Nothing happens when the record already is as asked: archiving twice is harmless. The
+    caller has locked the record and checked the permission, inside its transaction.
+    """
+    if (record.archived_at is not None) == archived:
+        return
+    before = record.archived_at
+    record.archived_at = timezone.now() if archived else None
+    record.version += 1
+    record.save(update_fields=["archived_at", "version", "updated_at"])
+    audit_record(
+        actor=actor,
+        verb=AuditEvent.Verb.ARCHIVE if archived else AuditEvent.Verb.RESTORE,
+        target=record,
+        changes=diff({"archived_at": before}, {"archived_at": record.archived_at}),
+    )

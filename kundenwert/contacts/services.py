@@ -13,11 +13,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kundenwert.audit.models import AuditEvent
-from kundenwert.audit.services import audit_record, diff, service, snapshot
+from kundenwert.audit.services import archive_recorded, audit_record, diff, service, snapshot
 from kundenwert.core.errors import (
     ConflictError,
     NotFound,
@@ -321,17 +320,7 @@ def organization_update(
 def _archive(model, entity: str, *, actor, pk: int, restore: bool):
     instance = _lock_visible(model, actor, pk)
     _require(actor, entity, "delete", instance)
-    if (instance.archived_at is None) == (not restore):
-        before = instance.archived_at
-        instance.archived_at = None if restore else timezone.now()
-        instance.version += 1
-        instance.save(update_fields=["archived_at", "version", "updated_at"])
-        audit_record(
-            actor=actor,
-            verb=AuditEvent.Verb.RESTORE if restore else AuditEvent.Verb.ARCHIVE,
-            target=instance,
-            changes=diff({"archived_at": before}, {"archived_at": instance.archived_at}),
-        )
+    archive_recorded(actor=actor, record=instance, archived=not restore)
     return instance
 
 

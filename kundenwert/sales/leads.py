@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kundenwert.audit.models import AuditEvent
-from kundenwert.audit.services import audit_record, diff, service, snapshot
+from kundenwert.audit.services import archive_recorded, audit_record, diff, service, snapshot
 from kundenwert.contacts.models import Affiliation, Organization, Person
 from kundenwert.contacts.services import affiliation_create, organization_create, person_create
 from kundenwert.core.context import acting_through
@@ -617,17 +617,7 @@ def lead_disqualify(
 def _set_archived(*, actor, lead_id: int, archived: bool) -> Lead:
     lead = _lock(actor, lead_id)
     _require(actor, "delete", lead)
-    if (lead.archived_at is not None) != archived:
-        before = lead.archived_at
-        lead.archived_at = timezone.now() if archived else None
-        lead.version += 1
-        lead.save(update_fields=["archived_at", "version", "updated_at"])
-        audit_record(
-            actor=actor,
-            verb=AuditEvent.Verb.ARCHIVE if archived else AuditEvent.Verb.RESTORE,
-            target=lead,
-            changes=diff({"archived_at": before}, {"archived_at": lead.archived_at}),
-        )
+    archive_recorded(actor=actor, record=lead, archived=archived)
     return lead
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kundenwert.audit.models import AuditEvent
-from kundenwert.audit.services import audit_record, diff, service, snapshot
+from kundenwert.audit.services import archive_recorded, audit_record, diff, service, snapshot
 from kundenwert.contacts.models import Organization, Person
 from kundenwert.core.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from kundenwert.core.money import Money, minor_units
@@ -1005,17 +1005,7 @@ def deal_move_stage(
 def _set_archived(*, actor, deal_id: int, archived: bool) -> Deal:
     deal = _lock_deal(actor, deal_id)
     _require(actor, "delete", deal)
-    if (deal.archived_at is not None) != archived:
-        before = deal.archived_at
-        deal.archived_at = timezone.now() if archived else None
-        deal.version += 1
-        deal.save(update_fields=["archived_at", "version", "updated_at"])
-        audit_record(
-            actor=actor,
-            verb=AuditEvent.Verb.ARCHIVE if archived else AuditEvent.Verb.RESTORE,
-            target=deal,
-            changes=diff({"archived_at": before}, {"archived_at": deal.archived_at}),
-        )
+    archive_recorded(actor=actor, record=deal, archived=archived)
     return deal
 
 
